@@ -1,0 +1,53 @@
+"""What every command needs: settings, the database, the log, the keys' passphrase."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+
+import click
+from sqlalchemy import Engine
+
+from ledger import keys
+from ledger.checkpoint import Signer, Verifier
+from ledger.config import Settings, load_settings
+from ledger.errors import KeyFileError
+from ledger.log import Log
+from ledger.store.engine import make_engine
+from ledger.store.migrate import upgrade
+
+
+@dataclass
+class Context:
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def log(self) -> Log:
+        return Log(self.engine)
+
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
+    def passphrase(self, *, confirm: bool = False) -> str:
+        if self.settings.key_passphrase:
+            return self.settings.key_passphrase
+        if not sys.stdin.isatty():
+            raise KeyFileError("set GREENLEDGER_KEY_PASSPHRASE (no terminal to ask on)",
+                               field="passphrase")
+        return str(click.prompt("Key passphrase", hide_input=True,
+                                confirmation_prompt=confirm, err=True))
+
+    def operator_signer(self) -> Signer:
+        return keys.load(self.settings.key_dir, "operator", self.passphrase())
+
+    def operator_verifier(self) -> Verifier:
+        return keys.load_verifier(self.settings.key_dir, "operator")
+
+
+def current() -> Context:
+    return Context(load_settings())

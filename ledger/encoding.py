@@ -1,0 +1,174 @@
+"""Canonical entry bytes, leaf hashes and the hash chain (DESIGN §3.1, exact bytes).
+
+An entry is the JSON object
+``{"v":1,"seq":N,"kind":K,"at":T,"actor":A,"nonce":R,"body":{...}}`` and its bytes are its
+RFC 8785 (JCS) canonical form. ``leaf_hash = SHA-256(0x00 || bytes)`` (RFC 9162 §2.1.1) and
+``chain_hash[n] = SHA-256(chain_hash[n-1] || leaf_hash[n])`` with 32 zero bytes before seq 0.
+
+Bodies carry quantities as decimal strings, never JSON numbers with a fraction: a float has
+no single canonical decimal form across languages, and a binary float is not the meter's
+reading. The only JSON numbers allowed anywhere in an entry are integers within ±(2^53 − 1),
+the range where RFC 8785's ECMAScript number form and Python's ``int`` agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from ledger.errors import InputError
+
+VERSION = 1
+ZERO_HASH = bytes(32)
+MAX_SAFE_INT = 2**53 - 1
+
+_KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+_NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
+_ENTRY_KEYS = {"v", "seq", "kind", "at", "actor", "nonce", "body"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    kind: str
+    at: str
+    actor: str
+    nonce: str
+    body: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "v": VERSION,
+            "seq": self.seq,
+            "kind": self.kind,
+            "at": self.at,
+            "actor": self.actor,
+            "nonce": self.nonce,
+            "body": self.body,
+        }
+
+    def canonical(self) -> bytes:
+        return canonical_bytes(self.as_json())
+
+
+def leaf_hash(entry_bytes: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + entry_bytes).digest()
+
+
+def chain_hash(previous: bytes, leaf: bytes) -> bytes:
+    return hashlib.sha256(previous + leaf).digest()
+
+
+def new_nonce() -> str:
+    """16 random bytes, unpadded base64url: a published leaf hash reveals nothing about a
+    guessable entry."""
+    return base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode("ascii")
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds and ``Z``."""
+    if moment.tzinfo is None:
+        raise InputError("timestamp must be timezone-aware", field="at")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now() -> str:
+    return format_time(datetime.now(UTC))
+
+
+def _check_json_value(value: Any, path: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INT:
+            raise InputError(f"integer {value} is outside ±(2^53-1)", field=path)
+        return
+    if isinstance(value, float):
+        raise InputError(
+            "binary floats are not allowed in entries; write quantities as decimal strings",
+            field=path,
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InputError("object keys must be strings", field=path)
+            _check_json_value(item, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_json_value(item, f"{path}[{i}]")
+        return
+    raise InputError(f"{type(value).__name__} is not a JSON value", field=path)
+
+
+def canonical_bytes(obj: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of a JSON object, refusing floats and unsafe integers."""
+    _check_json_value(obj, "entry")
+    return rfc8785.dumps(obj)
+
+
+def validate_entry_shape(obj: Any) -> Entry:
+    """Check the envelope of an entry (not its body's domain meaning) and return it."""
+    if not isinstance(obj, dict):
+        raise InputError("an entry must be a JSON object", field="entry")
+    keys = set(obj)
+    if keys != _ENTRY_KEYS:
+        missing = sorted(_ENTRY_KEYS - keys)
+        extra = sorted(keys - _ENTRY_KEYS)
+        raise InputError(f"entry keys wrong: missing {missing}, unexpected {extra}", field="entry")
+    if obj["v"] != VERSION or isinstance(obj["v"], bool):
+        raise InputError(f"unsupported version {obj['v']!r}; allowed: 1", field="v")
+    seq = obj["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise InputError(f"seq must be an integer >= 0, got {seq!r}", field="seq")
+    if not isinstance(obj["kind"], str) or not _KIND_RE.match(obj["kind"]):
+        raise InputError(
+            f"kind must look like 'certificate.registered', got {obj['kind']!r}", field="kind"
+        )
+    if not isinstance(obj["at"], str) or not _AT_RE.match(obj["at"]):
+        raise InputError(
+            f"at must be RFC 3339 UTC with microseconds and Z, got {obj['at']!r}", field="at"
+        )
+    if not isinstance(obj["actor"], str) or not obj["actor"]:
+        raise InputError("actor must be a non-empty party id", field="actor")
+    if not isinstance(obj["nonce"], str) or not _NONCE_RE.match(obj["nonce"]):
+        raise InputError("nonce must be 16 bytes as unpadded base64url", field="nonce")
+    if not isinstance(obj["body"], dict):
+        raise InputError("body must be a JSON object", field="body")
+    return Entry(obj["seq"], obj["kind"], obj["at"], obj["actor"], obj["nonce"], obj["body"])
+
+
+def parse_entry(data: bytes | str) -> Entry:
+    """Parse entry bytes and insist that they are already canonical (RFC 8785).
+
+    Non-canonical input (other key order, spaces, escaped non-ASCII, duplicate keys...) is
+    refused: the same entry must have exactly one byte form, or leaf hashes stop meaning
+    anything.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        obj = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not valid UTF-8 JSON: {exc}", field="entry") from exc
+    entry = validate_entry_shape(obj)
+    if canonical_bytes(obj) != raw:
+        raise InputError("entry bytes are not in RFC 8785 canonical form", field="entry")
+    return entry
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InputError(f"duplicate key {key!r}", field="entry")
+        out[key] = value
+    return out

@@ -1,0 +1,310 @@
+"""The append-only log in storage: appending under the lock, reading, proofs (DESIGN §3.2).
+
+One writer at a time: a :class:`Writer` opens the transaction with the head row locked
+(SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT ... FOR UPDATE`` on ``log_head``), so any
+number of processes on any number of hosts may append and the chain never forks, skips or
+repeats a ``seq``. Within that one transaction the writer appends any number of entries (bulk
+import), runs each entry kind's *applier* (which checks the domain rules and writes the
+projection rows), stores the complete-subtree hashes the new leaves finish, and commits once.
+
+Appliers are the single place where a kind's rules live: the same functions run on append
+and on the audit's replay, so the audit re-checks exactly what append enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, select
+from sqlmodel import Session
+
+from ledger import checkpoint, encoding, merkle
+from ledger.errors import InputError, NotFound
+from ledger.store.engine import is_sqlite
+from ledger.store.tables import LogEntry, LogHead, StoredCheckpoint, TreeNode, node_id
+
+#: an applier checks a new entry against the projections and writes its projection rows;
+#: it raises RuleViolation / InputError to refuse the entry (nothing is then written).
+Applier = Callable[[Session, encoding.Entry], None]
+
+
+@dataclass(frozen=True)
+class Appended:
+    seq: int
+    entry: str
+    leaf_hash: bytes
+    chain_hash: bytes
+
+
+class Writer:
+    """An open append transaction. Use :meth:`Log.writer`; never construct directly."""
+
+    def __init__(self, session: Session, appliers: Mapping[str, Applier],
+                 size: int, chain: bytes, frontier: list[tuple[int, bytes]]) -> None:
+        self.session = session
+        self._appliers = appliers
+        self.size = size
+        self._chain = chain
+        self._frontier = frontier  # perfect subtrees on the right edge: (level, hash)
+        self._entries: list[dict[str, Any]] = []
+        self._nodes: list[dict[str, Any]] = []
+        self.appended: list[Appended] = []
+
+    def append(self, kind: str, actor: str, body: dict[str, Any], *,
+               at: str | None = None, nonce: str | None = None) -> Appended:
+        """Append one entry; its applier runs first and may refuse it.
+
+        A refused entry leaves no trace: the applier's writes are rolled back to a savepoint
+        and the writer can go on (each caller of a group commit gets its own violation).
+        """
+        entry = encoding.validate_entry_shape({
+            "v": encoding.VERSION, "seq": self.size, "kind": kind,
+            "at": at or encoding.now(), "actor": actor,
+            "nonce": nonce or encoding.new_nonce(), "body": body,
+        })
+        data = entry.canonical()
+        applier = self._appliers.get(kind)
+        if applier is not None:
+            savepoint = self.session.begin_nested()
+            try:
+                applier(self.session, entry)
+                self.session.flush()
+            except BaseException:
+                savepoint.rollback()
+                raise
+            savepoint.commit()
+        return self._record(entry, data)
+
+    def _record(self, entry: encoding.Entry, data: bytes) -> Appended:
+        leaf = encoding.leaf_hash(data)
+        self._chain = encoding.chain_hash(self._chain, leaf)
+        text = data.decode("utf-8")
+        self._entries.append({"seq": entry.seq, "kind": entry.kind, "actor": entry.actor,
+                              "at": entry.at, "entry": text, "leaf_hash": leaf,
+                              "chain_hash": self._chain})
+        index = self.size
+        self._nodes.append({"node_id": node_id(0, index), "hash": leaf})
+        stack = self._frontier
+        stack.append((0, leaf))
+        end = index + 1
+        while len(stack) >= 2 and stack[-1][0] == stack[-2][0]:
+            level, right = stack.pop()
+            _, left = stack.pop()
+            parent = merkle.hash_children(left, right)
+            stack.append((level + 1, parent))
+            self._nodes.append({"node_id": node_id(level + 1, (end >> (level + 1)) - 1),
+                                "hash": parent})
+        self.size += 1
+        done = Appended(entry.seq, text, leaf, self._chain)
+        self.appended.append(done)
+        return done
+
+    def root(self) -> bytes:
+        if not self._frontier:
+            return merkle.EMPTY_ROOT
+        return merkle.fold_right([h for _, h in self._frontier])
+
+    def flush(self) -> None:
+        """Write the buffered entries and nodes (the projections are already flushed)."""
+        conn = self.session.connection()
+        if self._entries:
+            conn.execute(_INSERT_ENTRY, self._entries)
+            conn.execute(_INSERT_NODE, self._nodes)
+            self._entries, self._nodes = [], []
+        conn.execute(_UPDATE_HEAD, {"size": self.size, "chain_hash": self._chain})
+
+    @property
+    def head(self) -> tuple[int, bytes]:
+        return self.size, self._chain
+
+    @property
+    def frontier(self) -> list[tuple[int, bytes]]:
+        return list(self._frontier)
+
+
+_LOG_HEAD = LogHead.__table__
+_INSERT_ENTRY = LogEntry.__table__.insert()
+_INSERT_NODE = TreeNode.__table__.insert()
+_UPDATE_HEAD = (
+    _LOG_HEAD.update().where(_LOG_HEAD.c.id == 1)
+    .values(size=bindparam("size"), chain_hash=bindparam("chain_hash"))
+)
+_SELECT_HEAD = select(_LOG_HEAD.c.size, _LOG_HEAD.c.chain_hash).where(_LOG_HEAD.c.id == 1)
+
+
+class Log:
+    def __init__(self, engine: Engine, appliers: Mapping[str, Applier] | None = None) -> None:
+        self.engine = engine
+        self.appliers: dict[str, Applier] = dict(appliers or {})
+        # the right edge of the tree after this process's last commit, keyed by the head it
+        # belongs to; another process's append changes the head and invalidates it
+        self._frontier_cache: tuple[int, bytes, list[tuple[int, bytes]]] | None = None
+
+    # --- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """One append transaction holding the log's write lock until it commits."""
+        opts = {"sqlite_begin": "IMMEDIATE"} if is_sqlite(self.engine) else {}
+        with Session(self.engine, autoflush=True, expire_on_commit=False) as session:
+            with session.begin():
+                conn = session.connection(execution_options=opts)
+                head = _SELECT_HEAD if is_sqlite(self.engine) else _SELECT_HEAD.with_for_update()
+                size, chain = conn.execute(head).one()
+                cached = self._frontier_cache
+                if cached is not None and cached[0] == size and cached[1] == chain:
+                    frontier = list(cached[2])
+                else:
+                    frontier = _frontier(session, size)
+                w = Writer(session, self.appliers, size, chain, frontier)
+                yield w
+                w.flush()
+            self._frontier_cache = (w.size, w.head[1], w.frontier)
+
+    def append(self, kind: str, actor: str, body: dict[str, Any]) -> Appended:
+        with self.writer() as w:
+            return w.append(kind, actor, body)
+
+    def append_many(self, items: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Appended]:
+        """Append all items in one transaction: all of them, or (on any error) none."""
+        with self.writer() as w:
+            for kind, actor, body in items:
+                w.append(kind, actor, body)
+            return list(w.appended)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def size(self) -> int:
+        with Session(self.engine) as s:
+            return int(s.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one())
+
+    def entries(self, start: int = 0, end: int | None = None) -> list[LogEntry]:
+        with Session(self.engine) as s:
+            q = select(LogEntry).where(LogEntry.seq >= start).order_by(LogEntry.seq)
+            if end is not None:
+                q = q.where(LogEntry.seq < end)
+            return list(s.scalars(q))
+
+    def entry(self, seq: int) -> LogEntry:
+        with Session(self.engine) as s:
+            row = s.get(LogEntry, seq)
+            if row is None:
+                raise NotFound(f"no entry with seq {seq}", field="seq")
+            return row
+
+    def root(self, size: int | None = None) -> bytes:
+        with Session(self.engine) as s:
+            size = self._checked_size(s, size)
+            return _range_hashes(s, [(0, size)])[0] if size else merkle.EMPTY_ROOT
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        with Session(self.engine) as s:
+            size = self._checked_size(s, size)
+            if not 0 <= seq < size:
+                raise InputError(f"seq {seq} is not in a tree of size {size}", field="seq")
+            return _range_hashes(s, merkle.inclusion_ranges(seq, size))
+
+    def consistency_proof(self, first: int, second: int | None = None) -> list[bytes]:
+        with Session(self.engine) as s:
+            second = self._checked_size(s, second)
+            if not 0 < first <= second:
+                raise InputError(f"need 0 < first <= second, got {first} and {second}",
+                                 field="first")
+            return _range_hashes(s, merkle.consistency_ranges(first, second))
+
+    def _checked_size(self, s: Session, size: int | None) -> int:
+        current = int(s.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one())
+        if size is None:
+            return current
+        if not 0 <= size <= current:
+            raise InputError(f"tree size {size} is outside 0..{current}", field="size")
+        return size
+
+    # --- checkpoints -----------------------------------------------------------------------
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        with Session(self.engine) as s:
+            return s.scalars(
+                select(StoredCheckpoint).order_by(StoredCheckpoint.size.desc()).limit(1)
+            ).first()
+
+    def checkpoint_at(self, size: int) -> StoredCheckpoint:
+        with Session(self.engine) as s:
+            row = s.get(StoredCheckpoint, size)
+            if row is None:
+                raise NotFound(f"no checkpoint of size {size}", field="size")
+            return row
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        with Session(self.engine) as s:
+            return list(s.scalars(select(StoredCheckpoint).order_by(StoredCheckpoint.size)))
+
+
+def _frontier(session: Session, size: int) -> list[tuple[int, bytes]]:
+    nodes = merkle.perfect_subtrees(0, size)
+    hashes = _node_hashes(session, nodes)
+    return [(level, h) for (level, _), h in zip(nodes, hashes, strict=True)]
+
+
+def _node_hashes(session: Session, nodes: Sequence[merkle.Node]) -> list[bytes]:
+    if not nodes:
+        return []
+    ids = [node_id(level, index) for level, index in nodes]
+    found = dict(session.execute(
+        select(TreeNode.node_id, TreeNode.hash).where(TreeNode.node_id.in_(set(ids)))
+    ).all())
+    missing = [n for n, i in zip(nodes, ids, strict=True) if i not in found]
+    if missing:
+        raise NotFound(f"tree nodes missing from storage: {missing[:3]}")
+    return [found[i] for i in ids]
+
+
+def _range_hashes(session: Session, ranges: Sequence[merkle.Range]) -> list[bytes]:
+    """MTH(D[a:b]) for each range, from stored perfect-subtree hashes in one query."""
+    parts = [merkle.perfect_subtrees(a, b) for a, b in ranges]
+    flat = _node_hashes(session, [n for p in parts for n in p])
+    out, i = [], 0
+    for p in parts:
+        out.append(merkle.fold_right(flat[i:i + len(p)]))
+        i += len(p)
+    return out
+
+
+def sign_checkpoint(log: Log, signer: checkpoint.Signer, origin: str | None = None,
+                    ) -> StoredCheckpoint:
+    """Sign the current head and store the checkpoint (one per tree size).
+
+    Signing takes the log's write lock so that the size and root it signs are a state the
+    log really had; re-signing an already signed size returns the stored checkpoint.
+    """
+    with log.writer() as w:
+        existing = w.session.get(StoredCheckpoint, w.size)
+        if existing is not None:
+            return existing
+        cp = checkpoint.Checkpoint(origin or signer.name, w.size, w.root())
+        row = StoredCheckpoint(size=w.size, root=cp.root,
+                               note=checkpoint.sign_checkpoint(cp, signer),
+                               signed_at=encoding.now())
+        w.session.add(row)
+        w.session.flush()
+        return row
+
+
+def store_cosigned(log: Log, size: int, note: str) -> StoredCheckpoint:
+    """Replace a stored checkpoint's note by the same note with more cosignatures."""
+    with log.writer() as w:
+        row = w.session.get(StoredCheckpoint, size)
+        if row is None:
+            raise NotFound(f"no checkpoint of size {size}", field="size")
+        old = checkpoint.parse_note(row.note)
+        new = checkpoint.parse_note(note)
+        if new.body != old.body or not set(old.signatures) <= set(new.signatures):
+            raise InputError("a cosigned note must keep the body and every signature of the "
+                             "stored one", field="note")
+        row.note = note
+        w.session.add(row)
+        w.session.flush()
+        return row
