@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import ledger.store.tables  # noqa: F401  (registers the tables)
+import ledger.domain.tables
+import ledger.store.tables  # noqa: F401  (registers the log tables)
 
 target_metadata = SQLModel.metadata
 engine = context.config.attributes["engine"]

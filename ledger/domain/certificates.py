@@ -1,0 +1,167 @@
+"""Green-power certificates and traceability vouchers (DESIGN §4, FACTS §2–3).
+
+Rules enforced here, inside the append transaction, and re-checked by the audit's replay:
+- a serial of a registry exists once in the whole ledger, whoever registers it: a range that
+  overlaps any registered range of the same registry and block is refused (one indexed
+  look-up: the nearest range starting at or before the new range's end);
+- one plant-month is claimed through one registry only (GEC or I-REC, never both);
+- GEC: 1 certificate = 1 MWh, so MWh must equal the number of codes; valid 2 years from the
+  month of generation; a tradable GEC may be transferred once, a non-tradable one never;
+- a certificate leaves the inventory when cancelled; it is never reusable;
+- only a certifier attests a certificate's evidence (the platform's transaction record).
+Vouchers are evidence of consumption; their number is unique per issuer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ledger.domain import fields as f
+from ledger.domain.parties import party, require_actor, require_role
+from ledger.domain.rules import GEC_VALID_MONTHS, TECHNOLOGIES
+from ledger.domain.serials import REGISTRIES, parse_range
+from ledger.domain.tables import Certificate, Facility, PlantMonth, Voucher
+from ledger.encoding import Entry
+from ledger.errors import Conflict, InputError, NotFound, RuleViolation
+
+
+def certificate_id(registry: str, first: str) -> str:
+    return f"{registry}:{first}"
+
+
+def get_certificate(session: Session, cid: str, *, field: str = "certificate") -> Certificate:
+    row = session.get(Certificate, cid)
+    if row is None:
+        raise NotFound(f"no certificate {cid!r}", field=field)
+    return row
+
+
+def overlapping(session: Session, registry: str, block: str, first_no: int,
+                last_no: int) -> Certificate | None:
+    """The registered range overlapping [first_no, last_no], if any. Registered ranges never
+    overlap each other, so the one starting last at or before ``last_no`` is the only
+    candidate."""
+    row = session.scalars(
+        select(Certificate)
+        .where(Certificate.registry_name == registry, Certificate.block == block,
+               Certificate.first_no <= last_no)
+        .order_by(Certificate.first_no.desc()).limit(1)
+    ).first()
+    return row if row is not None and row.last_no >= first_no else None
+
+
+def apply_certificate_registered(session: Session, entry: Entry) -> None:
+    b = entry.body
+    registry = f.choice(b, "registry", REGISTRIES)
+    rng = parse_range(registry, f.text(b, "first", max_len=64), f.text(b, "last", max_len=64))
+    kwh = f.milli(b, "mwh")
+    if kwh != rng.count * 1000:
+        raise RuleViolation("certificate.mwh", "1 certificate = 1 MWh: MWh must equal the "
+                            "number of codes in the range", field="mwh",
+                            limit=f"{rng.count}.000", got=b["mwh"])
+    owner = f.ident(b, "owner")
+    require_role(session, owner, "producer", field="owner")
+    require_actor(session, entry, owner, field="owner")
+    technology = f.choice(b, "technology", TECHNOLOGIES)
+    generation = f.month(b, "generation_month")
+    plant = f.text(b, "plant")
+    clash = overlapping(session, registry, rng.block, rng.first_no, rng.last_no)
+    if clash is not None:
+        raise RuleViolation("certificate.unique-serial", f"codes {b['first']}..{b['last']} "
+                            f"overlap {clash.first}..{clash.last}, already registered",
+                            field="first", limit="serials not yet registered",
+                            got=f"{clash.certificate_id} (seq {clash.seq})")
+    claim = session.get(PlantMonth, (plant, generation))
+    if claim is not None and claim.registry_name != registry:
+        raise RuleViolation("certificate.one-registry", f"{plant} {generation} is already "
+                            f"claimed through {claim.registry_name}; a plant-month is claimed "
+                            "through one registry only", field="registry",
+                            limit=claim.registry_name, got=registry)
+    if claim is None:
+        session.add(PlantMonth(plant=plant, month=generation, registry_name=registry, seq=entry.seq))
+    cid = certificate_id(registry, b["first"])
+    if session.get(Certificate, cid) is not None:
+        raise Conflict(f"certificate {cid} is already registered", field="first")
+    evidence = b.get("evidence")
+    if not isinstance(evidence, dict):
+        raise InputError("evidence {ref, sha256} of the platform's record is required",
+                         field="evidence")
+    session.add(Certificate(
+        certificate_id=cid, registry_name=registry, block=rng.block, first=b["first"], last=b["last"],
+        first_no=rng.first_no, last_no=rng.last_no, kwh=kwh, allocated_kwh=0, cancelled_kwh=0,
+        technology=technology, plant=plant, plant_province=f.text(b, "plant_province", max_len=16),
+        country=f.country(b, "country"), generation_month=generation,
+        expires_month=f.add_months(generation, GEC_VALID_MONTHS - 1),
+        tradable=f.boolean(b, "tradable"), transfers=0, owner=owner,
+        evidence_ref=f.text(evidence, "ref", prefix="evidence."),
+        evidence_sha256=f.sha256_hex(evidence, "sha256", prefix="evidence."),
+        status="active", seq=entry.seq))
+
+
+def apply_certificate_transferred(session: Session, entry: Entry) -> None:
+    b = entry.body
+    cert = get_certificate(session, f.text(b, "certificate", max_len=80))
+    to = f.ident(b, "to")
+    require_role(session, to, "producer", field="to")
+    require_actor(session, entry, cert.owner, field="certificate")
+    if not cert.tradable:
+        raise RuleViolation("certificate.not-tradable", "this certificate is not tradable "
+                            "(existing hydro GECs are not)", field="certificate",
+                            limit="tradable", got="non-tradable")
+    if cert.transfers >= 1:
+        raise RuleViolation("certificate.traded-once", "a tradable GEC may be traded once",
+                            field="certificate", limit=1, got=cert.transfers + 1)
+    if cert.allocated_kwh or cert.cancelled_kwh:
+        raise RuleViolation("certificate.partly-used", "a certificate with allocated or "
+                            "cancelled MWh cannot be transferred", field="certificate")
+    cert.owner, cert.transfers, cert.seq = to, cert.transfers + 1, entry.seq
+    session.add(cert)
+
+
+def apply_certificate_cancelled(session: Session, entry: Entry) -> None:
+    b = entry.body
+    cert = get_certificate(session, f.text(b, "certificate", max_len=80))
+    require_actor(session, entry, cert.owner, field="certificate")
+    f.text(b, "reason")
+    if cert.status == "cancelled":
+        raise RuleViolation("certificate.cancelled", "already cancelled", field="certificate")
+    cert.cancelled_kwh = cert.kwh - cert.allocated_kwh
+    cert.status, cert.seq = "cancelled", entry.seq
+    session.add(cert)
+
+
+def apply_certificate_attested(session: Session, entry: Entry) -> None:
+    b = entry.body
+    cert = get_certificate(session, f.text(b, "certificate", max_len=80))
+    require_role(session, entry.actor, "certifier", field="actor")
+    if f.sha256_hex(b, "evidence_sha256") != cert.evidence_sha256:
+        raise RuleViolation("certificate.evidence", "the attested evidence hash differs from "
+                            "the registered one", field="evidence_sha256",
+                            limit=cert.evidence_sha256, got=b["evidence_sha256"])
+    cert.attested_by, cert.seq = entry.actor, entry.seq
+    session.add(cert)
+
+
+def apply_voucher_registered(session: Session, entry: Entry) -> None:
+    b = entry.body
+    issuer, number = f.text(b, "issuer"), f.text(b, "number", max_len=80)
+    facility = session.get(Facility, f.ident(b, "facility"))
+    if facility is None:
+        raise NotFound(f"no facility {b['facility']!r}", field="facility")
+    require_actor(session, entry, facility.owner, field="facility")
+    start, end = f.month(b, "period_start"), f.month(b, "period_end")
+    if end < start:
+        raise InputError(f"period_end {end} is before period_start {start}", field="period_end")
+    vid = f"{issuer}:{number}"
+    if session.get(Voucher, vid) is not None:
+        raise RuleViolation("voucher.unique-number", f"voucher {number} of {issuer} is already "
+                            "registered", field="number")
+    party(session, facility.owner)
+    session.add(Voucher(
+        voucher_id=vid, issuer=issuer, number=number, facility=facility.facility_id,
+        period_start=start, period_end=end, kwh=f.milli(b, "mwh"),
+        technology=f.choice(b, "technology", TECHNOLOGIES),
+        certificate_first=f.text(b, "certificate_first", max_len=64, optional=True) or None,
+        certificate_last=f.text(b, "certificate_last", max_len=64, optional=True) or None,
+        evidence_sha256=f.sha256_hex(b, "evidence_sha256", optional=True), seq=entry.seq))

@@ -1,0 +1,319 @@
+"""CSV files to log entries: ``greenledger import`` and the demo scenario.
+
+The column formats are those of ``sample_data/README.md`` (also in the project README).
+Cells with several items use a small syntax: items separated by ``;``, fields by ``:``, e.g.
+``coal:7068 t;natural_gas:1934400 m3`` (fuels), ``CO2:19089600;CF4:236.2`` (process
+emissions in kg), ``batch:AO-2025-01:23678;factor:material_bauxite:64976 t`` (inputs).
+
+A file is taken whole or not at all: every row is converted and appended inside one
+transaction, each in a savepoint so that *every* refused row is reported (line and reason);
+if any row is refused the transaction is rolled back and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ledger.domain.tables import Certificate, Facility
+from ledger.errors import GreenledgerError, InputError
+from ledger.log import Log
+
+KINDS = ("parties", "facilities", "certificates", "vouchers", "batches", "allocations",
+         "shipments")
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "parties": ("party_id", "name", "roles", "uscc"),
+    "facilities": ("facility_id", "owner", "name", "province", "grid_region", "country",
+                   "process"),
+    "certificates": ("registry", "first", "last", "mwh", "technology", "plant", "plant_province",
+                     "country", "generation_month", "tradable", "owner", "evidence_ref",
+                     "evidence_sha256"),
+    "vouchers": ("issuer", "number", "facility", "period_start", "period_end", "mwh", "technology",
+                 "certificate_first", "certificate_last", "evidence_sha256"),
+    "batches": ("lot", "facility", "product", "metal", "grade", "cn_code", "tonnes",
+                "period_start", "period_end", "electricity_mwh", "fuels", "process_emissions",
+                "inputs", "recycled_tonnes", "recycled_origin"),
+    "allocations": ("certificate_first", "first", "last", "mwh", "batch", "beneficiary"),
+    "shipments": ("shipment_id", "seller", "buyer", "date", "destination_country", "lines"),
+}
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
+class ImportRefused(GreenledgerError):
+    """Rows were refused; nothing was written."""
+
+    code = "import-refused"
+
+    def __init__(self, refused: list[tuple[int, str]]) -> None:
+        super().__init__(f"{len(refused)} row(s) refused; nothing was written")
+        self.refused = refused
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    taken: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _items(cell: str, column: str) -> Iterator[list[str]]:
+    for i, raw in enumerate(p for p in (cell or "").split(";") if p.strip()):
+        parts = [x.strip() for x in raw.split(":")]
+        if len(parts) < 2 or not all(parts):
+            raise InputError(f"item {i + 1} {raw!r} is not 'name:value'", field=column)
+        yield parts
+
+
+def _amount_unit(text: str, column: str) -> tuple[str, str]:
+    m = re.fullmatch(r"(-?[0-9]+(?:\.[0-9]+)?)\s*([A-Za-z0-9]+)?", text)
+    if not m:
+        raise InputError(f"{text!r} is not 'AMOUNT UNIT' like '1200 t'", field=column)
+    return m.group(1), m.group(2) or "t"
+
+
+def parse_fuels(cell: str) -> list[dict[str, str]]:
+    out = []
+    for parts in _items(cell, "fuels"):
+        amount, unit = _amount_unit(parts[1], "fuels")
+        out.append({"fuel": parts[0], "amount": amount, "unit": unit})
+    return out
+
+
+def parse_process_emissions(cell: str) -> list[dict[str, str]]:
+    return [{"gas": p[0], "kg": p[1]} for p in _items(cell, "process_emissions")]
+
+
+def parse_inputs(cell: str) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for parts in _items(cell, "inputs"):
+        if len(parts) != 3:
+            raise InputError(f"input {':'.join(parts)!r} is not 'kind:ref:amount'", field="inputs")
+        kind, ref, amount = parts
+        value, unit = _amount_unit(amount, "inputs")
+        if kind == "factor":
+            out.append({"kind": "factor", "ref": ref, "amount": value, "unit": unit})
+        elif kind in ("batch", "pact"):
+            if unit != "t":
+                raise InputError(f"{kind} inputs are in tonnes, got {unit!r}", field="inputs")
+            out.append({"kind": kind, "ref": ref, "tonnes": value})
+        else:
+            raise InputError(f"input kind {kind!r}; allowed: batch, factor, pact", field="inputs")
+    return out
+
+
+def parse_lines(cell: str) -> list[dict[str, str]]:
+    return [{"batch": p[0], "tonnes": _amount_unit(p[1], "lines")[0]} for p in _items(cell, "lines")]
+
+
+def _bool(text: str, column: str) -> bool:
+    low = (text or "").strip().lower()
+    if low in ("true", "yes", "1"):
+        return True
+    if low in ("false", "no", "0"):
+        return False
+    raise InputError(f"expected true or false, got {text!r}", field=column)
+
+
+Lookup = Callable[[str], str]
+
+
+def row_to_entry(kind: str, row: dict[str, str], lookup: Callable[[str, str], str],
+                 ) -> tuple[str, str, dict[str, Any]]:
+    """``(entry kind, actor, body)`` for one CSV row."""
+    g = {k: (v or "").strip() for k, v in row.items() if k is not None}
+    if kind == "parties":
+        roles = g["roles"].split("|") if g["roles"] else []
+        body: dict[str, Any] = {"party": g["party_id"], "name": g["name"], "roles": roles}
+        if g.get("uscc"):
+            body["uscc"] = g["uscc"]
+        actor = g["party_id"] if "operator" in roles else lookup("operator", "")
+        return "party.registered", actor, body
+    if kind == "facilities":
+        return "facility.registered", g["owner"], {
+            "facility": g["facility_id"], "owner": g["owner"], "name": g["name"],
+            "province": g["province"], "grid_region": g["grid_region"], "country": g["country"],
+            "process": g["process"]}
+    if kind == "certificates":
+        return "certificate.registered", g["owner"], {
+            "registry": g["registry"], "first": g["first"], "last": g["last"],
+            "mwh": g["mwh"], "technology": g["technology"], "plant": g["plant"],
+            "plant_province": g["plant_province"], "country": g["country"],
+            "generation_month": g["generation_month"], "tradable": _bool(g["tradable"], "tradable"),
+            "owner": g["owner"],
+            "evidence": {"ref": g["evidence_ref"], "sha256": g["evidence_sha256"]}}
+    if kind == "vouchers":
+        body = {"issuer": g["issuer"], "number": g["number"], "facility": g["facility"],
+                "period_start": g["period_start"], "period_end": g["period_end"], "mwh": g["mwh"],
+                "technology": g["technology"], "evidence_sha256": g.get("evidence_sha256", "")}
+        for k in ("certificate_first", "certificate_last"):
+            if g.get(k):
+                body[k] = g[k]
+        return "voucher.registered", lookup("facility", g["facility"]), body
+    if kind == "batches":
+        recycled = g.get("recycled_tonnes") or "0"
+        return "batch.registered", lookup("facility", g["facility"]), {
+            "batch": g.get("batch") or g["lot"], "lot": g["lot"], "facility": g["facility"],
+            "product": g["product"], "metal": g["metal"], "grade": g["grade"],
+            "cn_code": g["cn_code"], "tonnes": g["tonnes"], "period_start": g["period_start"],
+            "period_end": g["period_end"], "electricity_mwh": g["electricity_mwh"],
+            "fuels": parse_fuels(g["fuels"]),
+            "process_emissions": parse_process_emissions(g["process_emissions"]),
+            "inputs": parse_inputs(g["inputs"]),
+            "recycled": {"tonnes": recycled, "origin": g.get("recycled_origin", "")}}
+    if kind == "allocations":
+        cert = lookup("certificate", g["certificate_first"])
+        owner = lookup("certificate-owner", cert)
+        return "allocation.recorded", owner, {
+            "allocation": f"{g['batch']}:{g['first']}", "certificate": cert,
+            "first": g["first"], "last": g["last"], "mwh": g["mwh"], "batch": g["batch"],
+            "beneficiary": g["beneficiary"]}
+    if kind == "shipments":
+        return "shipment.recorded", g["seller"], {
+            "shipment": g["shipment_id"], "seller": g["seller"], "buyer": g["buyer"],
+            "date": g["date"], "destination_country": g["destination_country"],
+            "lines": parse_lines(g["lines"])}
+    raise InputError(f"unknown import kind {kind!r}; allowed: {', '.join(KINDS)}", field="kind")
+
+
+def _lookup(session: Session, actor: str | None) -> Callable[[str, str], str]:
+    def lookup(what: str, key: str) -> str:
+        if actor and what in ("facility", "certificate-owner", "operator"):
+            return actor
+        if what == "facility":
+            owner = session.scalar(select(Facility.owner).where(Facility.facility_id == key))
+            if owner is None:
+                raise InputError(f"no facility {key!r}", field="facility")
+            return owner
+        if what == "certificate":
+            cid = session.scalar(select(Certificate.certificate_id)
+                                 .where(Certificate.first == key).limit(1))
+            if cid is None:
+                raise InputError(f"no certificate starting at {key!r}", field="certificate_first")
+            return cid
+        if what == "certificate-owner":
+            owner = session.scalar(select(Certificate.owner)
+                                   .where(Certificate.certificate_id == key))
+            return owner or ""
+        if what == "operator":
+            from ledger.domain.tables import Party
+
+            for p in session.scalars(select(Party)):
+                if "operator" in p.roles.split("|"):
+                    return p.party_id
+            raise InputError("no operator party registered yet", field="roles")
+        raise InputError(f"unknown lookup {what}")
+
+    return lookup
+
+
+def read_rows(kind: str, source: Path | str | io.TextIOBase) -> list[tuple[int, dict[str, str]]]:
+    """Read a CSV file of ``kind``; refuse a file without the required columns."""
+    if kind not in COLUMNS:
+        raise InputError(f"unknown import kind {kind!r}; allowed: {', '.join(KINDS)}", field="kind")
+    try:
+        if isinstance(source, io.TextIOBase):
+            text = source.read()
+        else:
+            path = Path(source)
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise InputError(f"file larger than {MAX_FILE_BYTES} bytes", field="file")
+            text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file: {exc}", field="file") from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [c for c in COLUMNS[kind] if c not in header and c not in ("uscc",)]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}; a {kind} file has "
+                         f"{', '.join(COLUMNS[kind])}", field="header")
+    return [(reader.line_num, row) for row in reader]
+
+
+def import_rows(log: Log, kind: str, rows: list[tuple[int, dict[str, str]]], *,
+                actor: str | None = None, progress: Callable[[int], None] | None = None,
+                ) -> ImportReport:
+    """Append one entry per row in one transaction; all rows or none."""
+    report = ImportReport(kind)
+    try:
+        with log.writer() as w:
+            lookup = _lookup(w.session, actor)
+            for n, (line, row) in enumerate(rows, 1):
+                try:
+                    entry_kind, row_actor, body = row_to_entry(kind, row, lookup)
+                    done = w.append(entry_kind, actor or row_actor, body)
+                    report.first_seq = done.seq if report.first_seq is None else report.first_seq
+                    report.last_seq = done.seq
+                    report.taken += 1
+                except GreenledgerError as exc:
+                    report.refused.append((line, str(exc)))
+                except (KeyError, TypeError) as exc:
+                    report.refused.append((line, f"malformed row: {exc}"))
+                if progress:
+                    progress(n)
+            if report.refused:
+                raise ImportRefused(report.refused)
+    except ImportRefused:
+        report.taken, report.first_seq, report.last_seq = 0, None, None
+        raise
+    return report
+
+
+def import_file(log: Log, kind: str, path: Path | str, **kw: Any) -> ImportReport:
+    return import_rows(log, kind, read_rows(kind, path), **kw)
+
+
+SCENARIO_ORDER = ("parties", "facilities", "certificates", "vouchers", "batches", "shipments",
+                  "allocations")
+
+
+def load_scenario(log: Log, directory: Path) -> dict[str, ImportReport]:
+    """Load a scenario directory in dependency order.
+
+    Batches and shipments interleave in real life: the refinery's alumina is shipped before
+    the smelter's batch consumes it. They are appended in date order, each as soon as what
+    it depends on is in the log (a batch: its upstream batches shipped; a shipment: its
+    batches registered)."""
+    reports = {}
+    for kind in ("parties", "facilities", "certificates", "vouchers"):
+        reports[kind] = import_file(log, kind, directory / f"{kind}.csv")
+    batches = read_rows("batches", directory / "batches.csv")
+    shipments = read_rows("shipments", directory / "shipments.csv")
+    pending = sorted([(r["period_end"], "batches", line, r) for line, r in batches]
+                     + [(r["date"], "shipments", line, r) for line, r in shipments],
+                     key=lambda t: t[0])
+    for kind in ("batches", "shipments"):
+        reports[kind] = ImportReport(kind)
+    registered: set[str] = set()
+    shipped: set[str] = set()
+    while pending:
+        for item in pending:
+            _, kind, _, row = item
+            if kind == "batches":
+                needs = {i["ref"] for i in parse_inputs(row["inputs"]) if i["kind"] == "batch"}
+                ready = needs <= shipped
+            else:
+                ready = {x["batch"] for x in parse_lines(row["lines"])} <= registered
+            if ready:
+                break
+        else:
+            raise InputError(f"{len(pending)} batches/shipments wait on each other or on "
+                             "batches that are not in the scenario", field="inputs")
+        pending.remove(item)
+        _, kind, line, row = item
+        reports[kind].taken += import_rows(log, kind, [(line, row)]).taken
+        if kind == "batches":
+            registered.add(row.get("batch") or row["lot"])
+        else:
+            shipped.update(x["batch"] for x in parse_lines(row["lines"]))
+    reports["allocations"] = import_file(log, "allocations", directory / "allocations.csv")
+    return reports
