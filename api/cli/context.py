@@ -12,6 +12,8 @@ from sqlalchemy import Engine
 from ledger import keys
 from ledger.checkpoint import Signer, Verifier
 from ledger.config import Settings, load_settings
+from ledger.domain import domain_log
+from ledger.domain.rules import Rules
 from ledger.errors import KeyFileError
 from ledger.log import Log
 from ledger.store.engine import make_engine
@@ -28,7 +30,7 @@ class Context:
 
     @cached_property
     def log(self) -> Log:
-        return Log(self.engine)
+        return domain_log(self.engine, Rules())
 
     def migrate(self) -> None:
         upgrade(self.engine)

@@ -15,6 +15,7 @@ from ledger import audit as auditing
 from ledger import checkpoint as notes
 from ledger import keys, verify
 from ledger.checkpoint import Verifier
+from ledger.domain.replay import replay_check
 from ledger.errors import GreenledgerError, InputError
 from ledger.log import sign_checkpoint, store_cosigned
 
@@ -117,7 +118,7 @@ def cosign(name: str) -> None:
     state = _witness_file(ctx.settings.home, name)
     witnessed = [state.read_text(encoding="utf-8")] if state.exists() else []
     report = auditing.audit(ctx.engine, operator_keys=[ctx.operator_verifier()],
-                            witnessed=witnessed)
+                            witnessed=witnessed, extra_checks=[replay_check()])
     if not report.clean:
         _print_findings(report)
         click.echo(f"not cosigned: the audit found {len(report.findings)} problem(s)", err=True)
@@ -167,7 +168,7 @@ def audit_command(as_json: bool, vkeys: tuple[str, ...], witness_files: tuple[st
 
     try:
         report = auditing.audit(ctx.engine, operator_keys=trusted, witnessed=witnessed,
-                                progress=progress)
+                                extra_checks=[replay_check()], progress=progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

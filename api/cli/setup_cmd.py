@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -10,9 +11,10 @@ from api.cli import Failed, fail_on_error
 from api.cli.context import Context, current
 from ledger import audit as auditing
 from ledger import keys
+from ledger.config import load_settings
+from ledger.domain.replay import replay_check
 from ledger.errors import InputError
 from ledger.log import sign_checkpoint
-from ledger.store.engine import make_engine
 
 DEMO_PASSPHRASE = "greenledger-demo"  # noqa: S105 - only for the throw-away demo home
 
@@ -38,23 +40,26 @@ def init() -> None:
 @click.option("--no-serve", is_flag=True, help="Stop after issuing and verifying.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("greenledger-demo"), show_default=True,
-              help="Where the demo writes its outputs.")
+              help="The demo's own home: ledger, keys and declarations (recreated each run).")
 @fail_on_error
 def demo(no_serve: bool, out: Path) -> None:
     """Load the sample scenario into a fresh ledger, sign a checkpoint and audit it."""
-    base = current()
-    settings = base.settings
+    env = load_settings()
+    out = out.resolve()
+    settings = env.with_(home=out, key_dir=out / "keys",
+                         database_url=f"sqlite:///{out / 'ledger.db'}")
+    explicit_db = "GREENLEDGER_DATABASE_URL" in os.environ
+    if explicit_db:
+        settings = settings.with_(database_url=env.database_url)
     if settings.key_passphrase is None:
         settings = settings.with_(key_passphrase=DEMO_PASSPHRASE)
         click.echo(f"demo: keys protected with the demo passphrase {DEMO_PASSPHRASE!r}",
                    err=True)
-    db = settings.home / "demo.db"
-    if settings.database_url == f"sqlite:///{settings.home / 'ledger.db'}":
+    out.mkdir(parents=True, exist_ok=True)
+    if not explicit_db:
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        settings = settings.with_(database_url=f"sqlite:///{db}")
+            Path(f"{out / 'ledger.db'}{suffix}").unlink(missing_ok=True)
     ctx = Context(settings)
-    ctx.settings.home.mkdir(parents=True, exist_ok=True)
     ctx.migrate()
     if ctx.log.size():
         raise InputError(f"{settings.database_url} already holds entries; the demo needs a "
@@ -66,17 +71,21 @@ def demo(no_serve: bool, out: Path) -> None:
 
     count = load_scenario(ctx, out)
     row = sign_checkpoint(ctx.log, ctx.operator_signer())
-    click.echo(f"demo: {count} entries appended to {settings.database_url}")
+    click.echo(f"demo: {count} entries of the sample scenario appended to "
+               f"{settings.database_url}")
     click.echo("demo: latest checkpoint:")
     click.echo(row.note, nl=False)
-    report = auditing.audit(make_engine(settings.database_url),
-                            operator_keys=[ctx.operator_verifier()])
+    report = auditing.audit(ctx.engine, operator_keys=[ctx.operator_verifier()],
+                            extra_checks=[replay_check()])
     click.echo(f"demo: audit {'clean' if report.clean else 'FAILED'}: {report.size} entries, "
-               f"root {report.root.hex()}")
+               f"root {report.root.hex()}, projections replayed")
     for finding in report.findings:
         click.echo(finding.line(), err=True)
     if not report.clean:
         raise Failed()
+    click.echo(f"demo: to explore it: export GREENLEDGER_HOME={out} "
+               f"GREENLEDGER_DATABASE_URL={settings.database_url} "
+               f"GREENLEDGER_KEY_PASSPHRASE={settings.key_passphrase}")
     if not no_serve:
         click.echo("demo: the web service comes with the API issue; nothing to serve yet",
                    err=True)
