@@ -1,0 +1,373 @@
+"""The footprint engine: cradle-to-gate kg CO2e of a batch and of a shipment (DESIGN §5).
+
+Per batch, in kg CO2e (ISO 14067 / GB/T 24067 style), on two bases computed side by side:
+
+- ``upstream`` = Σ inputs: an upstream batch of this ledger at its own per-tonne footprint
+  (market basis uses its market figure, location basis its location figure) × tonnes; a
+  purchased material at its library factor (kg CO2e/t) × tonnes; a supplier PCF (PACT) at
+  kg CO2e/kg × 1000 × tonnes. Factor and PCF inputs are the same on both bases.
+- ``direct`` = Σ fuels × combustion factors (CO2 + CH4 × GWP + N2O × GWP) + Σ process gases ×
+  GWP (AR6 by default, AR5 on request).
+- ``electricity``, location-based: metered MWh × the average factor of the facility's grid,
+  most local first (province, then grid region, then country; a fallback is disclosed). In the
+  ``lca_power`` family no provincial or regional factor is published, so it is the national one.
+- ``electricity``, market-based: uncovered MWh (metered − green) × a residual-like factor +
+  Σ green MWh × the technology's factor. ``ghg_co2_grid``: the national factor excluding
+  market-traded non-fossil power, **never the provincial average** (FACTS §1: Yunnan's is low
+  because of hydro whose attributes others may claim); green MWh carry 0 kg CO2 (Scope 2
+  market-based convention). ``lca_power``: no residual is published, so the national average is
+  used for the uncovered MWh and disclosed as a fallback; green MWh use
+  ``lca_power_<technology>``.
+
+The two factor families are never mixed in one figure: a batch is priced in one family, and an
+upstream batch must have been priced in the same family and GWP set. Grid factors are of the
+latest year not after the production year (``period_end.year``), disclosed in ``notes``.
+Recycled input enters burden-free (cut-off approach), disclosed in ``notes``.
+
+A shipment's footprint is the tonne-weighted mean of its lines' batches (:func:`shipment_footprint`).
+
+Pure: frozen dataclasses and ``Decimal`` in the 34-digit context of ``ledger.numbers``; the
+caller supplies upstream footprints and supplier PCFs through callables, so the engine never
+touches storage. Inputs, results and the definitions of by-gas, primary data and recycled
+shares: ``footprint_model``; the electricity rules (residual, fallbacks): ``footprint_electricity``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+
+from ledger.errors import InputError, NotFound, RuleViolation
+from ledger.factors import GWP_SETS, Factor, FactorLibrary
+from ledger.footprint_electricity import ElectricityPrice, price_electricity
+from ledger.footprint_model import (
+    AGGREGATE,
+    BY_GAS_KEYS,
+    GAS_KEYS,
+    HUNDRED,
+    ZERO,
+    Basis,
+    BatchFacts,
+    BatchFootprint,
+    FactorUse,
+    ShipmentFootprint,
+    ShipmentLine,
+    SupplierFootprint,
+)
+from ledger.numbers import CONTEXT, TONNES, D, div, s
+
+FAMILIES = ("lca_power", "ghg_co2_grid")
+#: longest chain of ledger batches behind one batch (bauxite→alumina→metal→semi is 3)
+MAX_TIERS = 20
+KG_PER_T = Decimal(1000)
+#: technologies a green certificate may carry (GEC scope, FACTS §2; "pv" = solar)
+RENEWABLE_TECHNOLOGIES = frozenset({"hydro", "wind", "solar", "pv", "biomass", "geothermal", "ocean"})
+
+_VINTAGE_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+#: batches being computed in this context, outermost first: catches cycles and runaway depth
+#: when the ``upstream`` callable itself calls :func:`batch_footprint`.
+_IN_PROGRESS: ContextVar[tuple[str, ...]] = ContextVar("greenledger_footprint_in_progress", default=())
+
+
+def batch_footprint(
+    facts: BatchFacts,
+    *,
+    library: FactorLibrary,
+    upstream: Callable[[str], BatchFootprint],
+    suppliers: Callable[[str], SupplierFootprint] | None = None,
+    family: str = "lca_power",
+    gwp_set: str = "AR6",
+) -> BatchFootprint:
+    """The footprint of one batch (DESIGN §5). ``upstream(batch_id)`` returns the footprint of an
+    input batch (computed in the same family and GWP set); ``suppliers(ref)`` a supplier PCF.
+
+    Raises :class:`RuleViolation` (green MWh above metered, tonnes not positive, recycled above
+    tonnes, unknown family or GWP set, mixed families, a cycle or more than ``MAX_TIERS`` tiers)
+    and :class:`InputError` (unknown factor, unit mismatch...), each naming the field.
+    """
+    _check_method(family, gwp_set)
+    chain = _IN_PROGRESS.get()
+    if facts.batch_id in chain:
+        raise RuleViolation("footprint.cycle", "a batch is upstream of itself", field="inputs",
+                            limit="an acyclic supply chain", got=" -> ".join((*chain, facts.batch_id)))
+    if len(chain) >= MAX_TIERS:
+        raise RuleViolation("footprint.depth", "too many tiers of upstream batches", field="inputs",
+                            limit=MAX_TIERS, got=len(chain) + 1)
+    token = _IN_PROGRESS.set((*chain, facts.batch_id))
+    try:
+        with localcontext(CONTEXT):
+            _validate(facts)
+            tally = _Tally()
+            _price_inputs(facts, tally, library, upstream, suppliers, family, gwp_set)
+            _price_direct(facts, tally, library, gwp_set)
+            _add_electricity(tally, price_electricity(facts, library, family))
+            if facts.recycled_tonnes > 0:
+                tally.note(f"recycled input {s(facts.recycled_tonnes, TONNES)} t enters burden-free (cut-off "
+                           "approach, ISO 14067 / GB/T 24067); its remelting is in this batch's fuels "
+                           "and electricity")
+            if tally.tiers > MAX_TIERS:
+                raise RuleViolation("footprint.depth", "too many tiers of upstream batches",
+                                    field="inputs", limit=MAX_TIERS, got=tally.tiers)
+            green = [g.mwh for g in facts.green]
+            return BatchFootprint(
+                batch_id=facts.batch_id, product=facts.product, tonnes=facts.tonnes,
+                period_start=facts.period_start, period_end=facts.period_end,
+                family=family, gwp_set=gwp_set,
+                market=Basis(tally.upstream_market, tally.direct, tally.electricity_market),
+                location=Basis(tally.upstream_location, tally.direct, tally.electricity_location),
+                by_gas_kg_co2e=dict(tally.by_gas),
+                electricity_mwh=facts.electricity_mwh,
+                green_mwh=sum(green, ZERO),
+                green_mwh_attested=sum((g.mwh for g in facts.green if g.attested), ZERO),
+                green_mwh_voucher_covered=sum((g.voucher_covered_mwh for g in facts.green), ZERO),
+                primary_kg_co2e=tally.primary,
+                recycled_tonnes=facts.recycled_tonnes,
+                factors=tally.factor_uses(), notes=tuple(tally.notes), tiers=tally.tiers)
+    finally:
+        _IN_PROGRESS.reset(token)
+
+
+def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> ShipmentFootprint:
+    """The footprint of a shipment: per tonne, the tonne-weighted mean of its lines' batches;
+    totals for the shipped tonnes. MWh (metered, green, attested, voucher-covered), primary kg
+    and recycled tonnes follow each batch pro rata (``shipped / batch tonnes``), so the shipment's
+    primary data share is weighted by emissions and its recycled share by tonnes.
+
+    All lines must share one factor family and GWP set (never mixed), and the tonnes shipped from
+    a batch in this shipment may not exceed the batch.
+    """
+    if not lines:
+        raise InputError("a shipment needs at least one line", field="lines")
+    families = sorted({fp.family for fp, _ in lines})
+    if len(families) > 1:
+        raise RuleViolation("footprint.family_mix", "a shipment's lines were priced in different factor "
+                            "families; price every batch in one family", field="lines",
+                            limit="one family", got=families)
+    gwp_sets = sorted({fp.gwp_set for fp, _ in lines})
+    if len(gwp_sets) > 1:
+        raise RuleViolation("footprint.gwp_mix", "a shipment's lines use different GWP sets",
+                            field="lines", limit="one GWP set", got=gwp_sets)
+    with localcontext(CONTEXT):
+        shipped_from: dict[str, Decimal] = {}
+        tally = _Tally()
+        market = location = Basis(ZERO, ZERO, ZERO)
+        mwh = green = attested = vouchered = recycled = ZERO
+        out_lines: list[ShipmentLine] = []
+        for i, (fp, raw_tonnes) in enumerate(lines):
+            t = D(raw_tonnes, field=f"lines[{i}].tonnes")
+            if t <= 0:
+                raise RuleViolation("shipment.tonnes", "shipped tonnes must be positive",
+                                    field=f"lines[{i}].tonnes", limit="> 0", got=t)
+            shipped_from[fp.batch_id] = shipped_from.get(fp.batch_id, ZERO) + t
+            if shipped_from[fp.batch_id] > fp.tonnes:
+                raise RuleViolation("shipment.mass_balance", f"more tonnes shipped from {fp.batch_id} "
+                                    "than the batch holds", field=f"lines[{i}].tonnes",
+                                    limit=fp.tonnes, got=shipped_from[fp.batch_id])
+            market = _add(market, fp.market.scaled(t, fp.tonnes))
+            location = _add(location, fp.location.scaled(t, fp.tonnes))
+            mwh += div(fp.electricity_mwh * t, fp.tonnes)
+            green += div(fp.green_mwh * t, fp.tonnes)
+            attested += div(fp.green_mwh_attested * t, fp.tonnes)
+            vouchered += div(fp.green_mwh_voucher_covered * t, fp.tonnes)
+            recycled += div(fp.recycled_tonnes * t, fp.tonnes)
+            tally.primary += div(fp.primary_kg_co2e * t, fp.tonnes)
+            for gas in BY_GAS_KEYS:
+                tally.by_gas[gas] += div(fp.by_gas_kg_co2e.get(gas, ZERO) * t, fp.tonnes)
+            tally.merge(fp.factors, fp.notes, prefix=f"[{fp.batch_id}] ")
+            out_lines.append(ShipmentLine(fp.batch_id, t))
+        return ShipmentFootprint(
+            lines=tuple(out_lines), tonnes=sum((ln.tonnes for ln in out_lines), ZERO),
+            period_start=min(fp.period_start for fp, _ in lines),
+            period_end=max(fp.period_end for fp, _ in lines),
+            family=families[0], gwp_set=gwp_sets[0], market=market, location=location,
+            by_gas_kg_co2e=dict(tally.by_gas), electricity_mwh=mwh, green_mwh=green,
+            green_mwh_attested=attested, green_mwh_voucher_covered=vouchered,
+            primary_kg_co2e=tally.primary, recycled_tonnes=recycled,
+            factors=tally.factor_uses(), notes=tuple(tally.notes))
+
+
+# -- the parts of a batch ------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    """Running sums of one computation (private and short-lived, hence mutable)."""
+
+    upstream_market: Decimal = ZERO
+    upstream_location: Decimal = ZERO
+    direct: Decimal = ZERO
+    electricity_market: Decimal = ZERO
+    electricity_location: Decimal = ZERO
+    primary: Decimal = ZERO
+    tiers: int = 1
+    by_gas: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BY_GAS_KEYS, ZERO))
+    notes: list[str] = field(default_factory=list)
+    uses: dict[str, tuple[FactorUse, list[str]]] = field(default_factory=dict)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def use(self, f: Factor | FactorUse, role: str) -> None:
+        """Record a factor (or an already recorded use) under ``role``; one entry per factor id."""
+        if isinstance(f, Factor):
+            f = FactorUse(f.factor_id, f.name, f.value, f.unit, f.source, f.year, role, f.status)
+        if f.factor_id not in self.uses:
+            self.uses[f.factor_id] = (f, [])
+        roles = self.uses[f.factor_id][1]
+        for r in role.split("; "):
+            if r not in roles:
+                roles.append(r)
+
+    def merge(self, uses: Iterable[FactorUse], notes: Iterable[str], *, prefix: str) -> None:
+        for u in uses:
+            self.use(u, u.used_for)
+        for n in notes:
+            self.note(prefix + n)
+
+    def factor_uses(self) -> tuple[FactorUse, ...]:
+        return tuple(FactorUse(u.factor_id, u.name, u.value, u.unit, u.source, u.year, "; ".join(roles),
+                               u.status) for u, roles in self.uses.values())
+
+
+def _check_method(family: str, gwp_set: str) -> None:
+    if family not in FAMILIES:
+        raise RuleViolation("footprint.family", "unknown electricity factor family", field="family",
+                            limit=" | ".join(FAMILIES), got=family)
+    if gwp_set not in GWP_SETS:
+        raise RuleViolation("footprint.gwp_set", "unknown GWP set", field="gwp_set",
+                            limit=" | ".join(GWP_SETS), got=gwp_set)
+
+
+def _add(a: Basis, b: Basis) -> Basis:
+    return Basis(a.upstream + b.upstream, a.direct + b.direct, a.electricity + b.electricity)
+
+
+def _validate(facts: BatchFacts) -> None:
+    if facts.tonnes <= 0:
+        raise RuleViolation("footprint.tonnes", "a batch must produce a positive quantity",
+                            field="tonnes", limit="> 0", got=facts.tonnes)
+    if facts.period_end < facts.period_start:
+        raise InputError(f"period ends ({facts.period_end}) before it starts ({facts.period_start})",
+                         field="period_end")
+    if facts.electricity_mwh < 0:
+        raise InputError("metered electricity cannot be negative", field="electricity_mwh")
+    if not 0 <= facts.recycled_tonnes <= facts.tonnes:
+        raise RuleViolation("footprint.recycled", "recycled input must be between 0 and the batch's "
+                            "tonnes", field="recycled_tonnes", limit=facts.tonnes, got=facts.recycled_tonnes)
+    for i, fuel in enumerate(facts.fuels):
+        if fuel.amount < 0:
+            raise InputError("fuel amount cannot be negative", field=f"fuels[{i}].amount")
+    for i, pe in enumerate(facts.process_emissions):
+        if pe.kg < 0:
+            raise InputError("process emission cannot be negative", field=f"process_emissions[{i}].kg")
+    for i, inp in enumerate(facts.inputs):
+        if inp.amount < 0:
+            raise InputError("input amount cannot be negative", field=f"inputs[{i}].amount")
+        if inp.unit != "t":
+            raise InputError(f"input amounts are in t, got {inp.unit!r}", field=f"inputs[{i}].unit")
+    for i, g in enumerate(facts.green):
+        if g.mwh <= 0:
+            raise InputError("green MWh must be positive", field=f"green[{i}].mwh")
+        if not 0 <= g.voucher_covered_mwh <= g.mwh:
+            raise RuleViolation("footprint.voucher_covered", "voucher-covered MWh must lie between 0 "
+                                "and the allocation's MWh", field=f"green[{i}].voucher_covered_mwh",
+                                limit=g.mwh, got=g.voucher_covered_mwh)
+        if not _VINTAGE_RE.match(g.vintage):
+            raise InputError(f"vintage must be YYYY-MM, got {g.vintage!r}", field=f"green[{i}].vintage")
+        if g.technology.strip().lower() not in RENEWABLE_TECHNOLOGIES:
+            raise InputError(f"not a renewable technology: {g.technology!r}", field=f"green[{i}].technology")
+    green = sum((g.mwh for g in facts.green), ZERO)
+    if green > facts.electricity_mwh:
+        raise RuleViolation("footprint.green_mwh", "green MWh allocated exceed the batch's metered "
+                            "electricity", field="green", limit=facts.electricity_mwh, got=green)
+
+
+def _price_inputs(facts: BatchFacts, tally: _Tally, library: FactorLibrary,
+                  upstream: Callable[[str], BatchFootprint],
+                  suppliers: Callable[[str], SupplierFootprint] | None, family: str, gwp_set: str) -> None:
+    for i, inp in enumerate(facts.inputs):
+        where = f"inputs[{i}]"
+        if inp.kind == "batch":
+            fp = upstream(inp.ref)
+            if fp.batch_id != inp.ref:
+                raise InputError(f"upstream returned batch {fp.batch_id!r} for {inp.ref!r}",
+                                 field=f"{where}.ref")
+            if fp.family != family or fp.gwp_set != gwp_set:
+                raise RuleViolation("footprint.family_mix", f"upstream batch {fp.batch_id} was priced in "
+                                    "another factor family or GWP set", field=f"{where}.ref",
+                                    limit=f"{family} {gwp_set}", got=f"{fp.family} {fp.gwp_set}")
+            if inp.amount > fp.tonnes:
+                raise RuleViolation("footprint.upstream_tonnes", f"more tonnes of {fp.batch_id} used "
+                                    "than the batch produced", field=f"{where}.amount",
+                                    limit=fp.tonnes, got=inp.amount)
+            tally.upstream_market += div(fp.market.total * inp.amount, fp.tonnes)
+            tally.upstream_location += div(fp.location.total * inp.amount, fp.tonnes)
+            tally.primary += div(fp.primary_kg_co2e * inp.amount, fp.tonnes)
+            for gas in BY_GAS_KEYS:
+                tally.by_gas[gas] += div(fp.by_gas_kg_co2e.get(gas, ZERO) * inp.amount, fp.tonnes)
+            tally.merge(fp.factors, fp.notes, prefix=f"[{fp.batch_id}] ")
+            tally.tiers = max(tally.tiers, fp.tiers + 1)
+        elif inp.kind == "factor":
+            try:
+                f = library.material(inp.ref)
+            except (NotFound, InputError) as exc:
+                raise InputError(exc.message, field=f"{where}.ref") from None
+            kg = f.value * inp.amount
+            tally.upstream_market += kg
+            tally.upstream_location += kg
+            tally.by_gas[AGGREGATE] += kg
+            tally.use(f, "upstream material")
+        else:
+            if suppliers is None:
+                raise InputError(f"input {inp.ref!r} is a supplier footprint but no supplier source "
+                                 "was given", field=f"{where}.ref")
+            sf = suppliers(inp.ref)
+            if sf.kg_co2e_per_kg < 0 or not 0 <= sf.primary_data_share <= HUNDRED:
+                raise InputError(f"supplier footprint {sf.ref!r} out of range", field=f"{where}.ref")
+            kg = sf.kg_co2e_per_kg * KG_PER_T * inp.amount
+            tally.upstream_market += kg
+            tally.upstream_location += kg
+            tally.by_gas[AGGREGATE] += kg
+            tally.primary += div(kg * sf.primary_data_share, HUNDRED)
+            tally.use(FactorUse(f"pact:{sf.ref}", f"supplier product footprint {sf.ref} (PACT)",
+                                sf.kg_co2e_per_kg, "kg CO2e/kg", sf.source, None, "upstream supplier PCF"),
+                      "upstream supplier PCF")
+
+
+def _price_direct(facts: BatchFacts, tally: _Tally, library: FactorLibrary, gwp_set: str) -> None:
+    def add(gas: str, kg_gas: Decimal, where: str) -> None:
+        try:
+            gwp = library.gwp(gas, gwp_set)
+        except (NotFound, InputError) as exc:
+            raise InputError(exc.message, field=where) from None
+        kg = kg_gas * gwp.value
+        tally.direct += kg
+        tally.primary += kg
+        tally.by_gas[gas] += kg
+        tally.use(gwp, f"GWP100 {gwp_set}")
+
+    for i, fuel in enumerate(facts.fuels):
+        for gas in ("CO2", "CH4", "N2O"):
+            cf = library.combustion(fuel.fuel, gas, amount_unit=fuel.unit, field=f"fuels[{i}]")
+            tally.use(cf, "direct combustion")
+            add(gas, fuel.amount * cf.value, f"fuels[{i}].fuel")
+    for i, pe in enumerate(facts.process_emissions):
+        if pe.gas not in GAS_KEYS:
+            raise InputError(f"unknown process gas {pe.gas!r}; one of {', '.join(GAS_KEYS)}",
+                             field=f"process_emissions[{i}].gas")
+        add(pe.gas, pe.kg, f"process_emissions[{i}].gas")
+
+
+def _add_electricity(tally: _Tally, price: ElectricityPrice) -> None:
+    tally.electricity_location = price.location_kg_co2e
+    tally.electricity_market = price.market_kg_co2e
+    tally.by_gas[price.gas] += price.market_kg_co2e
+    tally.primary += price.primary_kg_co2e
+    for factor, role in price.uses:
+        tally.use(factor, role)
+    for text in price.notes:
+        tally.note(text)
