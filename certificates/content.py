@@ -39,7 +39,7 @@ class Factor:
     value: Decimal
     unit: str  # e.g. "kg CO2e/kWh"
     source: str  # document name
-    year: int
+    year: int | None  # None: the source gives no single year (e.g. a material estimate)
 
 
 @dataclass(frozen=True)

@@ -68,12 +68,19 @@ def _passphrase_bytes(passphrase: str | bytes) -> bytes:
     return passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
 
 
+def _fit(text: str, limit: int = 64) -> str:
+    """RFC 5280 upper bound ub-common-name / ub-organization-name is 64; cryptography counts
+    UTF-8 bytes, and a bilingual name (3 bytes per Chinese character) easily exceeds it."""
+    data = text.strip().encode("utf-8")[:limit]
+    return data.decode("utf-8", errors="ignore").strip()
+
+
 def _name(common_name: str, organisation: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(organisation)),
+            x509.NameAttribute(NameOID.COMMON_NAME, _fit(common_name)),
         ]
     )
 
@@ -165,7 +172,7 @@ def create_demo_ca_and_issuer(
         raise KeyFileError("an issuer key needs a non-empty passphrase", field="passphrase")
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    ca_key, ca_cert = make_ca(f"{organisation} demo root CA", organisation)
+    ca_key, ca_cert = make_ca(f"Demo root CA {organisation}", organisation)
     key, cert = make_issuer_certificate(
         ca_key, ca_cert, issuer_name=issuer_name, organisation=organisation
     )

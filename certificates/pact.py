@@ -268,7 +268,7 @@ def build_product_footprint(
     )
     sources: list[dict[str, str]] = []
     for f in c.factors:
-        source = {"name": f.source, "version": str(f.year)}
+        source = {"name": f.source, "version": str(f.year) if f.year else "undated"}
         if source not in sources:
             sources.append(source)
     market_per_kg = _per_kg(c.market.total)

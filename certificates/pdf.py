@@ -267,7 +267,7 @@ def _vouchers(c: DeclarationContent, st: dict[str, ParagraphStyle]) -> list[Any]
 def _factors(c: DeclarationContent, st: dict[str, ParagraphStyle]) -> list[Any]:
     rows: list[list[Any]] = [["因子 Factor", "数值 Value", "单位 Unit", "来源 Source", "年 Year"]]
     rows += [[Paragraph(_t(f.name), st["small"]), format(f.value, "f"), f.unit,
-              Paragraph(_t(f.source), st["small"]), str(f.year)] for f in c.factors]
+              Paragraph(_t(f.source), st["small"]), str(f.year or "—")] for f in c.factors]
     widths = [0.3, 0.1, 0.13, 0.4, 0.07]
     return [_table(rows, [w * _WIDTH for w in widths], st["cell"].fontName)]
 
@@ -355,7 +355,7 @@ def render_declaration(content: DeclarationContent, payload: dict[str, Any]) -> 
     story.append(KeepTogether([Paragraph("绿色电力 Green electricity", st["h"]),
                                _green(c, st)]))
     story.append(PageBreak())
-    story.append(Paragraph("绿证 Green-power certificates used (retired for this shipment)",
+    story.append(Paragraph("绿证 Green-power certificates retired to the shipped batches 已注销至所发运批次",
                            st["h"]))
     story += _certificates(c, st)
     story.append(Paragraph("绿电溯源凭证 Traceability vouchers", st["h"]))

@@ -116,6 +116,26 @@ class Writer:
             self._entries, self._nodes = [], []
         conn.execute(_UPDATE_HEAD, {"size": self.size, "chain_hash": self._chain})
 
+    def inclusion_proof(self, seq: int) -> list[bytes]:
+        """Inclusion proof of ``seq`` in the tree as it stands in this transaction."""
+        self.flush()
+        return _range_hashes(self.session, merkle.inclusion_ranges(seq, self.size))
+
+    def sign_checkpoint(self, signer: checkpoint.Signer, origin: str | None = None,
+                        ) -> StoredCheckpoint:
+        """Sign the tree as it stands in this transaction (committed with it, or not at all).
+        Re-signing an already signed size returns the stored checkpoint."""
+        existing = self.session.get(StoredCheckpoint, self.size)
+        if existing is not None:
+            return existing
+        cp = checkpoint.Checkpoint(origin or signer.name, self.size, self.root())
+        row = StoredCheckpoint(size=self.size, root=cp.root,
+                               note=checkpoint.sign_checkpoint(cp, signer),
+                               signed_at=encoding.now())
+        self.session.add(row)
+        self.session.flush()
+        return row
+
     @property
     def head(self) -> tuple[int, bytes]:
         return self.size, self._chain
@@ -281,16 +301,7 @@ def sign_checkpoint(log: Log, signer: checkpoint.Signer, origin: str | None = No
     log really had; re-signing an already signed size returns the stored checkpoint.
     """
     with log.writer() as w:
-        existing = w.session.get(StoredCheckpoint, w.size)
-        if existing is not None:
-            return existing
-        cp = checkpoint.Checkpoint(origin or signer.name, w.size, w.root())
-        row = StoredCheckpoint(size=w.size, root=cp.root,
-                               note=checkpoint.sign_checkpoint(cp, signer),
-                               signed_at=encoding.now())
-        w.session.add(row)
-        w.session.flush()
-        return row
+        return w.sign_checkpoint(signer, origin)
 
 
 def store_cosigned(log: Log, size: int, note: str) -> StoredCheckpoint:

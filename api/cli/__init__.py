@@ -47,7 +47,7 @@ def main() -> None:
     verifiable log."""
 
 
-from api.cli import keys_cmd, log_cmd, registry_cmd, setup_cmd  # noqa: E402
+from api.cli import declare_cmd, keys_cmd, log_cmd, registry_cmd, setup_cmd  # noqa: E402
 
-for module in (setup_cmd, keys_cmd, log_cmd, registry_cmd):
+for module in (setup_cmd, keys_cmd, log_cmd, registry_cmd, declare_cmd):
     module.register(main)

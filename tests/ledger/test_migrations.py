@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import ledger.domain.tables
+import ledger.store.documents
 import ledger.store.tables  # noqa: F401
 from ledger.store.migrate import upgrade
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import ledger.access
 import ledger.domain.tables
+import ledger.store.documents
 import ledger.store.tables  # noqa: F401  (registers the log tables)
 
 target_metadata = SQLModel.metadata
