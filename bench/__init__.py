@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench [--quick] [--only NAME]`` (DESIGN §9, bench/README.md)."""
