@@ -121,6 +121,8 @@ class FactorLibrary:
 
     factors: tuple[Factor, ...]
     _by_id: Mapping[str, Factor] = field(init=False, repr=False, compare=False)
+    #: answers of :meth:`grid` and :meth:`lca_technology`, which scan the series by pattern
+    _memo: dict[tuple[str, ...], FactorChoice] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_id: dict[str, Factor] = {}
@@ -130,6 +132,7 @@ class FactorLibrary:
             by_id[f.factor_id] = f
         object.__setattr__(self, "factors", tuple(self.factors))
         object.__setattr__(self, "_by_id", MappingProxyType(by_id))
+        object.__setattr__(self, "_memo", {})
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -178,6 +181,18 @@ class FactorLibrary:
         """The electricity factor of ``family`` for ``region`` and ``basis`` (``average``;
         ``ghg_co2_grid`` also ``excl_market_nonfossil``, ``fossil``) of the latest year not after
         ``year``; if only later years exist, the latest available, flagged as a fallback."""
+        key = ("grid", family, region, str(year), basis)
+        if key not in self._memo:
+            try:
+                self._memo[key] = self._grid(family, region, year, basis)
+            except LookupError as exc:  # a region without factors: callers fall back, often
+                self._memo[key] = exc  # type: ignore[assignment]
+        found = self._memo[key]
+        if isinstance(found, LookupError):
+            raise found
+        return found
+
+    def _grid(self, family: str, region: str, year: int, basis: str) -> FactorChoice:
         bases = GRID_BASES.get(family)
         if bases is None:
             raise InputError(f"unknown electricity factor family {family!r}; one of "
@@ -194,6 +209,12 @@ class FactorLibrary:
     def lca_technology(self, technology: str, year: int, *, country: str = "CN") -> FactorChoice:
         """Power carbon-footprint factor of a certificate's technology (hydro, wind, solar = PV,
         biomass), latest year not after ``year``, else the latest available (flagged)."""
+        memo = ("lca", technology, str(year), country)
+        if memo not in self._memo:
+            self._memo[memo] = self._lca_technology(technology, year, country)
+        return self._memo[memo]
+
+    def _lca_technology(self, technology: str, year: int, country: str) -> FactorChoice:
         key = TECHNOLOGY_KEYS.get(technology.strip().lower())
         if key is None:
             raise InputError(f"no power carbon-footprint factor for technology {technology!r}; one "

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from sqlmodel import Session
 
 from ledger import checkpoint, encoding, merkle
@@ -49,8 +49,8 @@ class Writer:
         self.size = size
         self._chain = chain
         self._frontier = frontier  # perfect subtrees on the right edge: (level, hash)
-        self._entries: list[dict[str, Any]] = []
-        self._nodes: list[dict[str, Any]] = []
+        self._entries: list[tuple[Any, ...]] = []
+        self._nodes: list[tuple[int, bytes]] = []
         self.appended: list[Appended] = []
 
     def append(self, kind: str, actor: str, body: dict[str, Any], *,
@@ -78,15 +78,26 @@ class Writer:
             savepoint.commit()
         return self._record(entry, data)
 
+    def append_prevalidated(self, kind: str, actor: str, body: dict[str, Any],
+                            body_bytes: bytes | None = None) -> Appended:
+        """Append without running the kind's applier: for bulk paths that checked the same
+        rules set-wise and write the projection rows themselves (``ledger/domain/bulk.py``).
+        The audit's replay re-checks every such entry with the applier. ``body_bytes``, when
+        given, must be ``encoding.canonical_bytes(body)`` (computed in a worker process)."""
+        entry = encoding.Entry(self.size, kind, encoding.now(), actor, encoding.new_nonce(), body)
+        if body_bytes is None:
+            return self._record(entry, entry.canonical())
+        data = encoding.entry_bytes(entry.seq, kind, entry.at, actor, entry.nonce, body_bytes)
+        return self._record(entry, data)
+
     def _record(self, entry: encoding.Entry, data: bytes) -> Appended:
         leaf = encoding.leaf_hash(data)
         self._chain = encoding.chain_hash(self._chain, leaf)
         text = data.decode("utf-8")
-        self._entries.append({"seq": entry.seq, "kind": entry.kind, "actor": entry.actor,
-                              "at": entry.at, "entry": text, "leaf_hash": leaf,
-                              "chain_hash": self._chain})
+        self._entries.append((entry.seq, entry.kind, entry.actor, entry.at, text, leaf,
+                              self._chain))
         index = self.size
-        self._nodes.append({"node_id": node_id(0, index), "hash": leaf})
+        self._nodes.append((node_id(0, index), leaf))
         stack = self._frontier
         stack.append((0, leaf))
         end = index + 1
@@ -95,8 +106,7 @@ class Writer:
             _, left = stack.pop()
             parent = merkle.hash_children(left, right)
             stack.append((level + 1, parent))
-            self._nodes.append({"node_id": node_id(level + 1, (end >> (level + 1)) - 1),
-                                "hash": parent})
+            self._nodes.append((node_id(level + 1, (end >> (level + 1)) - 1), parent))
         self.size += 1
         done = Appended(entry.seq, text, leaf, self._chain)
         self.appended.append(done)
@@ -111,8 +121,8 @@ class Writer:
         """Write the buffered entries and nodes (the projections are already flushed)."""
         conn = self.session.connection()
         if self._entries:
-            conn.execute(_INSERT_ENTRY, self._entries)
-            conn.execute(_INSERT_NODE, self._nodes)
+            insert_rows(conn, "log_entry", _ENTRY_COLUMNS, self._entries)
+            insert_rows(conn, "tree_node", ("node_id", "hash"), self._nodes)
             self._entries, self._nodes = [], []
         conn.execute(_UPDATE_HEAD, {"size": self.size, "chain_hash": self._chain})
 
@@ -146,8 +156,19 @@ class Writer:
 
 
 _LOG_HEAD = LogHead.__table__
-_INSERT_ENTRY = LogEntry.__table__.insert()
-_INSERT_NODE = TreeNode.__table__.insert()
+_ENTRY_COLUMNS = ("seq", "kind", "actor", "at", "entry", "leaf_hash", "chain_hash")
+
+
+def insert_rows(conn: Connection, table: str, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many rows with the driver's own executemany: SQLAlchemy's per-row parameter
+    processing costs more than the insert itself on bulk appends."""
+    if not rows:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608 - names are code constants
+    conn.exec_driver_sql(sql, list(rows))  # type: ignore[arg-type]
+
 _UPDATE_HEAD = (
     _LOG_HEAD.update().where(_LOG_HEAD.c.id == 1)
     .values(size=bindparam("size"), chain_hash=bindparam("chain_hash"))

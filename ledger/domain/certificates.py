@@ -14,13 +14,16 @@ Vouchers are evidence of consumption; their number is unique per issuer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import select
 from sqlmodel import Session
 
 from ledger.domain import fields as f
 from ledger.domain.parties import party, require_actor, require_role
 from ledger.domain.rules import GEC_VALID_MONTHS, TECHNOLOGIES
-from ledger.domain.serials import REGISTRIES, parse_range
+from ledger.domain.serials import REGISTRIES, SerialRange, parse_range
 from ledger.domain.tables import Certificate, Facility, PlantMonth, Voucher
 from ledger.encoding import Entry
 from ledger.errors import Conflict, InputError, NotFound, RuleViolation
@@ -51,8 +54,25 @@ def overlapping(session: Session, registry: str, block: str, first_no: int,
     return row if row is not None and row.last_no >= first_no else None
 
 
-def apply_certificate_registered(session: Session, entry: Entry) -> None:
-    b = entry.body
+@dataclass(frozen=True)
+class ParsedCertificate:
+    """A ``certificate.registered`` body, checked for everything that needs no database."""
+
+    registry: str
+    rng: SerialRange
+    kwh: int
+    owner: str
+    technology: str
+    generation: str
+    plant: str
+    row: dict[str, Any]  # the Certificate columns, less seq
+
+    @property
+    def certificate_id(self) -> str:
+        return self.row["certificate_id"]
+
+
+def parse_certificate(b: dict[str, Any]) -> ParsedCertificate:
     registry = f.choice(b, "registry", REGISTRIES)
     rng = parse_range(registry, f.text(b, "first", max_len=64), f.text(b, "last", max_len=64))
     kwh = f.milli(b, "mwh")
@@ -61,42 +81,56 @@ def apply_certificate_registered(session: Session, entry: Entry) -> None:
                             "number of codes in the range", field="mwh",
                             limit=f"{rng.count}.000", got=b["mwh"])
     owner = f.ident(b, "owner")
-    require_role(session, owner, "producer", field="owner")
-    require_actor(session, entry, owner, field="owner")
     technology = f.choice(b, "technology", TECHNOLOGIES)
     generation = f.month(b, "generation_month")
     plant = f.text(b, "plant")
-    clash = overlapping(session, registry, rng.block, rng.first_no, rng.last_no)
-    if clash is not None:
-        raise RuleViolation("certificate.unique-serial", f"codes {b['first']}..{b['last']} "
-                            f"overlap {clash.first}..{clash.last}, already registered",
-                            field="first", limit="serials not yet registered",
-                            got=f"{clash.certificate_id} (seq {clash.seq})")
-    claim = session.get(PlantMonth, (plant, generation))
-    if claim is not None and claim.registry_name != registry:
-        raise RuleViolation("certificate.one-registry", f"{plant} {generation} is already "
-                            f"claimed through {claim.registry_name}; a plant-month is claimed "
-                            "through one registry only", field="registry",
-                            limit=claim.registry_name, got=registry)
-    if claim is None:
-        session.add(PlantMonth(plant=plant, month=generation, registry_name=registry, seq=entry.seq))
-    cid = certificate_id(registry, b["first"])
-    if session.get(Certificate, cid) is not None:
-        raise Conflict(f"certificate {cid} is already registered", field="first")
     evidence = b.get("evidence")
     if not isinstance(evidence, dict):
         raise InputError("evidence {ref, sha256} of the platform's record is required",
                          field="evidence")
-    session.add(Certificate(
-        certificate_id=cid, registry_name=registry, block=rng.block, first=b["first"], last=b["last"],
-        first_no=rng.first_no, last_no=rng.last_no, kwh=kwh, allocated_kwh=0, cancelled_kwh=0,
-        technology=technology, plant=plant, plant_province=f.text(b, "plant_province", max_len=16),
+    row = dict(
+        certificate_id=certificate_id(registry, b["first"]), registry_name=registry,
+        block=rng.block, first=b["first"], last=b["last"], first_no=rng.first_no,
+        last_no=rng.last_no, kwh=kwh, allocated_kwh=0, cancelled_kwh=0, technology=technology,
+        plant=plant, plant_province=f.text(b, "plant_province", max_len=16),
         country=f.country(b, "country"), generation_month=generation,
         expires_month=f.add_months(generation, GEC_VALID_MONTHS - 1),
         tradable=f.boolean(b, "tradable"), transfers=0, owner=owner,
         evidence_ref=f.text(evidence, "ref", prefix="evidence."),
         evidence_sha256=f.sha256_hex(evidence, "sha256", prefix="evidence."),
-        status="active", seq=entry.seq))
+        attested_by=None, status="active")
+    return ParsedCertificate(registry, rng, kwh, owner, technology, generation, plant, row)
+
+
+def overlap_violation(new: ParsedCertificate, first: str, last: str, where: str) -> RuleViolation:
+    return RuleViolation("certificate.unique-serial", f"codes {new.row['first']}..{new.row['last']} "
+                         f"overlap {first}..{last}, already registered", field="first",
+                         limit="serials not yet registered", got=where)
+
+
+def registry_violation(new: ParsedCertificate, registered: str) -> RuleViolation:
+    return RuleViolation("certificate.one-registry", f"{new.plant} {new.generation} is already "
+                         f"claimed through {registered}; a plant-month is claimed through one "
+                         "registry only", field="registry", limit=registered, got=new.registry)
+
+
+def apply_certificate_registered(session: Session, entry: Entry) -> None:
+    new = parse_certificate(entry.body)
+    require_role(session, new.owner, "producer", field="owner")
+    require_actor(session, entry, new.owner, field="owner")
+    clash = overlapping(session, new.registry, new.rng.block, new.rng.first_no, new.rng.last_no)
+    if clash is not None:
+        raise overlap_violation(new, clash.first, clash.last,
+                                f"{clash.certificate_id} (seq {clash.seq})")
+    claim = session.get(PlantMonth, (new.plant, new.generation))
+    if claim is not None and claim.registry_name != new.registry:
+        raise registry_violation(new, claim.registry_name)
+    if claim is None:
+        session.add(PlantMonth(plant=new.plant, month=new.generation, registry_name=new.registry,
+                               seq=entry.seq))
+    if session.get(Certificate, new.certificate_id) is not None:
+        raise Conflict(f"certificate {new.certificate_id} is already registered", field="first")
+    session.add(Certificate(**new.row, seq=entry.seq))
 
 
 def apply_certificate_transferred(session: Session, entry: Entry) -> None:

@@ -20,7 +20,16 @@ from sqlmodel import Session
 
 from ledger.domain.fields import milli_to_decimal
 from ledger.domain.serials import parse_serial
-from ledger.domain.tables import Allocation, Batch, Certificate, Facility, Shipment, ShipmentLine, Voucher
+from ledger.domain.tables import (
+    Allocation,
+    Batch,
+    BatchInput,
+    Certificate,
+    Facility,
+    Shipment,
+    ShipmentLine,
+    Voucher,
+)
 from ledger.errors import NotFound
 from ledger.factors import FactorLibrary
 from ledger.footprint import batch_footprint, shipment_footprint
@@ -58,15 +67,65 @@ def _overlap_codes(alloc: Allocation, cert: Certificate, voucher: Voucher) -> in
     return max(0, min(b, alloc.last_no) - max(a, alloc.first_no) + 1)
 
 
-def green_allocations(session: Session, batch: Batch) -> tuple[GreenAllocation, ...]:
-    allocs = list(session.scalars(select(Allocation).where(Allocation.batch_id == batch.batch_id)
-                                  .order_by(Allocation.seq)))
+class Snapshot:
+    """The projection rows the footprints of a set of batches need, loaded with a few ``IN``
+    queries for the whole upstream closure instead of several queries per batch."""
+
+    def __init__(self, session: Session, batch_ids: set[str]) -> None:
+        self.session = session
+        self.batches: dict[str, Batch] = {}
+        self.facilities: dict[str, Facility] = {}
+        self.allocations: dict[str, list[Allocation]] = {}
+        self.certificates: dict[str, Certificate] = {}
+        self.vouchers: dict[str, list[Voucher]] = {}
+        self.peers: dict[str, list[Batch]] = {}
+        self.load(batch_ids)
+
+    def load(self, batch_ids: set[str]) -> None:
+        todo = batch_ids - self.batches.keys()
+        if not todo:
+            return
+        new: list[Batch] = []
+        while todo:  # the upstream closure, one tier per round
+            rows = list(self.session.scalars(select(Batch).where(Batch.batch_id.in_(todo))))
+            self.batches.update((b.batch_id, b) for b in rows)
+            new += rows
+            ups = {r for (r,) in self.session.execute(
+                select(BatchInput.upstream).where(BatchInput.batch_id.in_(todo)))}
+            todo = ups - self.batches.keys()
+        new_facilities = {b.facility for b in new} - self.facilities.keys()
+        if new_facilities:
+            for fac in self.session.scalars(select(Facility).where(
+                    Facility.facility_id.in_(new_facilities))):
+                self.facilities[fac.facility_id] = fac
+            for v in self.session.scalars(select(Voucher).where(Voucher.facility.in_(new_facilities))):
+                self.vouchers.setdefault(v.facility, []).append(v)
+        missing = [b.batch_id for b in new]
+        for b in missing:
+            self.allocations[b] = []
+        for a in self.session.scalars(select(Allocation).where(Allocation.batch_id.in_(missing))
+                                      .order_by(Allocation.seq)):
+            self.allocations[a.batch_id].append(a)
+        cert_ids = {a.certificate_id for b in missing for a in self.allocations[b]} - set(self.certificates)
+        if cert_ids:
+            for c in self.session.scalars(select(Certificate).where(
+                    Certificate.certificate_id.in_(cert_ids))):
+                self.certificates[c.certificate_id] = c
+
+    def peers_of(self, facility: str) -> list[Batch]:
+        if facility not in self.peers:
+            self.peers[facility] = list(self.session.scalars(
+                select(Batch).where(Batch.facility == facility)))
+        return self.peers[facility]
+
+
+def green_allocations(snap: Snapshot, batch: Batch) -> tuple[GreenAllocation, ...]:
+    allocs = snap.allocations.get(batch.batch_id, [])
     if not allocs:
         return ()
-    certs = {c.certificate_id: c for c in session.scalars(
-        select(Certificate).where(Certificate.certificate_id.in_({a.certificate_id for a in allocs})))}
+    certs = snap.certificates
     months = _months(batch.period_start, batch.period_end)
-    vouchers = [v for v in session.scalars(select(Voucher).where(Voucher.facility == batch.facility))
+    vouchers = [v for v in snap.vouchers.get(batch.facility, [])
                 if _months(v.period_start, v.period_end) & months]
     covered: dict[str, Decimal] = {}
     for a in allocs:
@@ -78,7 +137,7 @@ def green_allocations(session: Session, batch: Batch) -> tuple[GreenAllocation, 
         # vouchers without codes: share them among the facility's batches of those months
         pool_kwh = sum(v.kwh for v in loose)
         loose_months = set().union(*(_months(v.period_start, v.period_end) for v in loose))
-        peers = [b for b in session.scalars(select(Batch).where(Batch.facility == batch.facility))
+        peers = [b for b in snap.peers_of(batch.facility)
                  if _months(b.period_start, b.period_end) & loose_months]
         peer_green = sum(b.allocated_kwh for b in peers) or 1
         share = min(Decimal(1), Decimal(pool_kwh) / Decimal(peer_green))
@@ -94,12 +153,13 @@ def green_allocations(session: Session, batch: Batch) -> tuple[GreenAllocation, 
         for a in allocs)
 
 
-def batch_facts(session: Session, batch_id: str) -> BatchFacts:
-    batch = session.get(Batch, batch_id)
+def batch_facts(snap: Snapshot, batch_id: str) -> BatchFacts:
+    if batch_id not in snap.batches:
+        snap.load({batch_id})
+    batch = snap.batches.get(batch_id)
     if batch is None:
         raise NotFound(f"no batch {batch_id!r}", field="batch")
-    facility = session.get(Facility, batch.facility)
-    assert facility is not None
+    facility = snap.facilities[batch.facility]
     details = json.loads(batch.details)
     return BatchFacts(
         batch_id=batch.batch_id, product=batch.product, tonnes=milli_to_decimal(batch.kg),
@@ -112,13 +172,14 @@ def batch_facts(session: Session, batch_id: str) -> BatchFacts:
                                 for p in details["process_emissions"]),
         inputs=tuple(MaterialInput(i["kind"], i["ref"], D(i.get("tonnes") or i["amount"]),
                                    i.get("unit", "t")) for i in details["inputs"]),
-        green=green_allocations(session, batch),
+        green=green_allocations(snap, batch),
         recycled_tonnes=milli_to_decimal(batch.recycled_kg))
 
 
 class Footprints:
     """Footprints computed from one session's view of the projections, memoized per batch so
-    a shipment drawing on many batches with shared upstream tiers computes each batch once."""
+    a shipment drawing on many batches with shared upstream tiers computes each batch once;
+    the rows behind them are loaded once per tier of the supply chain (:class:`Snapshot`)."""
 
     def __init__(self, session: Session, library: FactorLibrary, *, family: str = "lca_power",
                  gwp_set: str = "AR6",
@@ -126,18 +187,28 @@ class Footprints:
         self.session, self.library = session, library
         self.family, self.gwp_set, self.suppliers = family, gwp_set, suppliers
         self._cache: dict[str, BatchFootprint] = {}
+        self._snap: Snapshot | None = None
+
+    def _snapshot(self, batch_ids: set[str]) -> Snapshot:
+        if self._snap is None:
+            self._snap = Snapshot(self.session, batch_ids)
+        else:
+            self._snap.load(batch_ids)
+        return self._snap
 
     def batch(self, batch_id: str) -> BatchFootprint:
         if batch_id not in self._cache:
+            snap = self._snapshot({batch_id})
             self._cache[batch_id] = batch_footprint(
-                batch_facts(self.session, batch_id), library=self.library, upstream=self.batch,
+                batch_facts(snap, batch_id), library=self.library, upstream=self.batch,
                 suppliers=self.suppliers, family=self.family, gwp_set=self.gwp_set)
         return self._cache[batch_id]
 
     def shipment(self, shipment_id: str) -> ShipmentFootprint:
         if self.session.get(Shipment, shipment_id) is None:
             raise NotFound(f"no shipment {shipment_id!r}", field="shipment")
-        lines = self.session.scalars(select(ShipmentLine).where(
-            ShipmentLine.shipment_id == shipment_id).order_by(ShipmentLine.batch_id))
+        lines = list(self.session.scalars(select(ShipmentLine).where(
+            ShipmentLine.shipment_id == shipment_id).order_by(ShipmentLine.batch_id)))
+        self._snapshot({ln.batch_id for ln in lines})
         return shipment_footprint([(self.batch(ln.batch_id), milli_to_decimal(ln.kg))
                                    for ln in lines])

@@ -65,6 +65,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA cache_size=-131072")  # 128 MiB: bulk imports touch many index pages
         cur.close()
 
     @event.listens_for(engine, "begin")
