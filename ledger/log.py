@@ -43,8 +43,11 @@ class Writer:
     """An open append transaction. Use :meth:`Log.writer`; never construct directly."""
 
     def __init__(self, session: Session, appliers: Mapping[str, Applier],
-                 size: int, chain: bytes, frontier: list[tuple[int, bytes]]) -> None:
+                 size: int, chain: bytes, frontier: list[tuple[int, bytes]],
+                 isolate: bool = True) -> None:
         self.session = session
+        #: run each applier in a savepoint, so that the writer can go on after a refusal
+        self.isolate = isolate
         self._appliers = appliers
         self.size = size
         self._chain = chain
@@ -67,7 +70,10 @@ class Writer:
         })
         data = entry.canonical()
         applier = self._appliers.get(kind)
-        if applier is not None:
+        if applier is not None and not self.isolate:
+            applier(self.session, entry)
+            self.session.flush()
+        elif applier is not None:
             savepoint = self.session.begin_nested()
             try:
                 applier(self.session, entry)
@@ -187,8 +193,12 @@ class Log:
     # --- writing ---------------------------------------------------------------------------
 
     @contextmanager
-    def writer(self) -> Iterator[Writer]:
-        """One append transaction holding the log's write lock until it commits."""
+    def writer(self, *, isolate: bool = True) -> Iterator[Writer]:
+        """One append transaction holding the log's write lock until it commits.
+
+        With ``isolate`` (the default) each entry's applier runs in a savepoint, so a refused
+        entry leaves no trace and the writer goes on; without it, any refusal must end the
+        transaction (the caller lets the exception propagate)."""
         opts = {"sqlite_begin": "IMMEDIATE"} if is_sqlite(self.engine) else {}
         with Session(self.engine, autoflush=True, expire_on_commit=False) as session:
             with session.begin():
@@ -200,13 +210,14 @@ class Log:
                     frontier = list(cached[2])
                 else:
                     frontier = _frontier(session, size)
-                w = Writer(session, self.appliers, size, chain, frontier)
+                w = Writer(session, self.appliers, size, chain, frontier, isolate)
                 yield w
                 w.flush()
             self._frontier_cache = (w.size, w.head[1], w.frontier)
 
     def append(self, kind: str, actor: str, body: dict[str, Any]) -> Appended:
-        with self.writer() as w:
+        """Append one entry in its own transaction (a refusal rolls all of it back)."""
+        with self.writer(isolate=False) as w:
             return w.append(kind, actor, body)
 
     def append_many(self, items: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Appended]:
