@@ -26,7 +26,11 @@ class Context:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        """The database, its schema brought up to date (Alembic; idempotent) so that a ledger
+        made by an older version works with this one."""
+        engine = make_engine(self.settings.database_url)
+        upgrade(engine)
+        return engine
 
     @cached_property
     def log(self) -> Log:
@@ -49,6 +53,13 @@ class Context:
 
     def operator_verifier(self) -> Verifier:
         return keys.load_verifier(self.settings.key_dir, "operator")
+
+    def operator_verifiers(self) -> list[Verifier]:
+        """The current operator key and every retired one (to check older checkpoints)."""
+        found = [self.operator_verifier()]
+        for path in sorted((self.settings.key_dir / "retired").glob("operator-*.vkey")):
+            found.append(Verifier.from_vkey(path.read_text(encoding="utf-8")))
+        return found
 
 
 def current() -> Context:

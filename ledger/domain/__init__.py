@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from ledger.domain import allocation, certificates, declarations, parties, production
+from ledger.domain import allocation, certificates, declarations, log_keys, parties, production
 from ledger.domain.rules import Rules
 from ledger.log import Applier
 
@@ -19,6 +19,7 @@ KINDS = (
     "certificate.attested", "voucher.registered",
     "batch.registered", "shipment.recorded", "allocation.recorded",
     "declaration.issued", "declaration.revoked",
+    "key.activated", "key.revoked",
 )
 
 
@@ -37,6 +38,8 @@ def appliers(rules: Rules | None = None) -> dict[str, Applier]:
         "allocation.recorded": partial(allocation.apply_allocation_recorded, rules),
         "declaration.issued": declarations.apply_declaration_issued,
         "declaration.revoked": declarations.apply_declaration_revoked,
+        "key.activated": log_keys.apply_key_activated,
+        "key.revoked": log_keys.apply_key_revoked,
     }
     assert set(table) == set(KINDS)
     return table

@@ -22,7 +22,7 @@ from ledger import encoding
 from ledger.audit import AuditReport, ExtraCheck, Finding
 from ledger.domain import appliers
 from ledger.domain.rules import Rules
-from ledger.domain.tables import PROJECTIONS
+from ledger.domain.tables import projections
 from ledger.errors import GreenledgerError
 
 
@@ -39,7 +39,7 @@ def _rows(engine: Engine, model: type[SQLModel]) -> dict[tuple[Any, ...], dict[s
 def replay(engine: Engine, rules: Rules | None = None) -> tuple[Engine, list[Finding]]:
     """Replay the log of ``engine`` into a fresh in-memory database."""
     fresh = create_engine("sqlite://", poolclass=StaticPool)
-    SQLModel.metadata.create_all(fresh, tables=[m.__table__ for m in PROJECTIONS])  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(fresh, tables=[m.__table__ for m in projections()])  # type: ignore[attr-defined]
     table = appliers(rules)
     findings: list[Finding] = []
     with Session(engine) as source, Session(fresh) as target:
@@ -75,7 +75,7 @@ def encoding_columns() -> Any:
 
 def compare(stored: Engine, replayed: Engine) -> Iterable[Finding]:
     names = set(inspect(stored).get_table_names())
-    for model in PROJECTIONS:
+    for model in projections():
         table = model.__tablename__  # type: ignore[attr-defined]
         if table not in names:
             yield Finding("projection.table", "table missing from storage", None, table)

@@ -182,7 +182,8 @@ class Declaration(SQLModel, table=True):
     seq: int = Field(sa_column=big())
 
 
-PROJECTIONS: tuple[type[SQLModel], ...] = (
-    Party, Facility, Certificate, PlantMonth, Voucher, Batch, BatchInput, Allocation,
-    Shipment, ShipmentLine, Declaration,
-)
+def projections() -> tuple[type[SQLModel], ...]:
+    from ledger.domain.log_keys import LogKey
+
+    return (Party, Facility, Certificate, PlantMonth, Voucher, Batch, BatchInput, Allocation,
+            Shipment, ShipmentLine, Declaration, LogKey)

@@ -79,3 +79,17 @@ def test_demo_loads_the_scenario_and_audits_clean(home, tmp_path):
     out = cli("demo", "--no-serve", "--out", tmp_path / "demo")
     assert "audit clean" in out
     shutil.rmtree(tmp_path / "demo")
+
+
+def test_rotate_the_operator_key_and_back_up_through_the_cli(home, tmp_path, monkeypatch):
+    out = tmp_path / "demo"
+    cli("demo", "--no-serve", "--out", out)
+    monkeypatch.setenv("GREENLEDGER_HOME", str(out))
+    old = (out / "keys" / "operator.vkey").read_text().strip()
+    assert "rotated" in cli("keys", "rotate", "--reason", "scheduled")
+    assert (out / "keys" / "operator.vkey").read_text().strip() != old
+    assert "audit: clean" in cli("audit")
+    pdf = out / "declarations" / "SH-AL-EU-2025-01.pdf"
+    assert "valid" in cli("verify", pdf, "--log-key", old)  # signed before the rotation
+    assert "is a prefix of the live log" in cli("backup", tmp_path / "backup.db")
+    assert "never overwrites" in cli("backup", tmp_path / "backup.db", code=2)

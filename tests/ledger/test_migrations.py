@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+import ledger.domain.log_keys
 import ledger.domain.tables
 import ledger.store.documents
 import ledger.store.tables  # noqa: F401
