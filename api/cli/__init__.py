@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from ledger.errors import GreenledgerError
 
@@ -36,6 +37,10 @@ def fail_on_error(func: F) -> F:
         except GreenledgerError as exc:
             click.echo(f"greenledger: error: {exc}", err=True)
             sys.exit(2)
+        except OperationalError as exc:  # the database is unreachable, locked or not ours
+            reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+            click.echo(f"greenledger: error: database: {reason}", err=True)
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 
@@ -47,7 +52,15 @@ def main() -> None:
     verifiable log."""
 
 
-from api.cli import declare_cmd, keys_cmd, log_cmd, registry_cmd, setup_cmd  # noqa: E402
+from api.cli import (  # noqa: E402
+    cbam_cmd,
+    declare_cmd,
+    keys_cmd,
+    log_cmd,
+    registry_cmd,
+    rotate_cmd,
+    setup_cmd,
+)
 
-for module in (setup_cmd, keys_cmd, log_cmd, registry_cmd, declare_cmd):
+for module in (setup_cmd, keys_cmd, log_cmd, registry_cmd, declare_cmd, rotate_cmd, cbam_cmd):
     module.register(main)
