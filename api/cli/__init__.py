@@ -59,8 +59,10 @@ from api.cli import (  # noqa: E402
     log_cmd,
     registry_cmd,
     rotate_cmd,
+    service_cmd,
     setup_cmd,
 )
 
-for module in (setup_cmd, keys_cmd, log_cmd, registry_cmd, declare_cmd, rotate_cmd, cbam_cmd):
+for module in (setup_cmd, keys_cmd, log_cmd, registry_cmd, declare_cmd, rotate_cmd, service_cmd,
+               cbam_cmd):
     module.register(main)
