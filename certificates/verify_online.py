@@ -127,6 +127,10 @@ def check_status(online: OnlineCheck, declaration_id: str) -> str:
         when = answer.get("revoked_at") or answer.get("revokedAt")
         return_text = f"revoked: {reason}" + (f" (at {when})" if isinstance(when, str) else "")
         raise OnlineFailure(return_text)
+    if status == "superseded":
+        # a correction replaces it: the figures the buyer holds are no longer the issuer's
+        newer = str(answer.get("superseded_by") or "a later declaration")[:80]
+        raise OnlineFailure(f"superseded by {newer}: ask the issuer for the corrected declaration")
     raise CouldNotCheck(f"the ledger answered an unknown status {str(status)[:40]!r}")
 
 

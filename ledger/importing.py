@@ -13,6 +13,7 @@ if any row is refused the transaction is rolled back and nothing is written.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -173,8 +174,11 @@ def row_to_entry(kind: str, row: dict[str, str], lookup: Callable[[str, str], st
     if kind == "allocations":
         cert = lookup("certificate", g["certificate_first"])
         owner = lookup("certificate-owner", cert)
+        allocation = f"{g['batch']}:{g['first']}"
+        if len(allocation) > 80:  # the allocation column holds 80 characters
+            allocation = "A-" + hashlib.sha256(allocation.encode()).hexdigest()[:32]
         return "allocation.recorded", owner, {
-            "allocation": f"{g['batch']}:{g['first']}", "certificate": cert,
+            "allocation": allocation, "certificate": cert,
             "first": g["first"], "last": g["last"], "mwh": g["mwh"], "batch": g["batch"],
             "beneficiary": g["beneficiary"]}
     if kind == "shipments":

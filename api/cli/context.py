@@ -56,10 +56,9 @@ class Context:
 
     def operator_verifiers(self) -> list[Verifier]:
         """The current operator key and every retired one (to check older checkpoints)."""
-        found = [self.operator_verifier()]
-        for path in sorted((self.settings.key_dir / "retired").glob("operator-*.vkey")):
-            found.append(Verifier.from_vkey(path.read_text(encoding="utf-8")))
-        return found
+        from ledger.domain.full_audit import pinned_operator_keys
+
+        return pinned_operator_keys(self.settings.key_dir)
 
 
 def current() -> Context:

@@ -15,8 +15,7 @@ from ledger import audit as auditing
 from ledger import checkpoint as notes
 from ledger import keys, verify
 from ledger.checkpoint import Verifier
-from ledger.domain.log_keys import key_history, rotation_check
-from ledger.domain.replay import replay_check
+from ledger.domain.full_audit import full_audit
 from ledger.errors import GreenledgerError, InputError
 from ledger.log import sign_checkpoint, store_cosigned
 
@@ -118,10 +117,7 @@ def cosign(name: str) -> None:
     signer = keys.load(ctx.settings.key_dir, "certifier", ctx.passphrase(), name)
     state = _witness_file(ctx.settings.home, name)
     witnessed = [state.read_text(encoding="utf-8")] if state.exists() else []
-    trusted = ctx.operator_verifiers()
-    report = auditing.audit(ctx.engine, operator_keys=_with_history(ctx, trusted),
-                            witnessed=witnessed,
-                            extra_checks=[replay_check(), rotation_check(trusted)])
+    report = full_audit(ctx.engine, ctx.operator_verifiers(), witnessed=witnessed)
     if not report.clean:
         _print_findings(report)
         click.echo(f"not cosigned: the audit found {len(report.findings)} problem(s)", err=True)
@@ -131,17 +127,6 @@ def cosign(name: str) -> None:
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(note, encoding="utf-8")
     click.echo(note, nl=False)
-
-
-def _with_history(ctx, trusted: list[Verifier]) -> list[Verifier]:  # type: ignore[no-untyped-def]
-    """The keys whose signatures the core audit checks: the trusted ones and every key the
-    log announced (whether a checkpoint may use one is the rotation check's call)."""
-    from sqlmodel import Session
-
-    with Session(ctx.engine) as s:
-        announced = [Verifier.from_vkey(v) for v in key_history(s)]
-    seen = {v.vkey() for v in trusted}
-    return [*trusted, *(v for v in announced if v.vkey() not in seen)]
 
 
 def _print_findings(report: auditing.AuditReport) -> None:
@@ -181,10 +166,7 @@ def audit_command(as_json: bool, vkeys: tuple[str, ...], witness_files: tuple[st
             bar.update(done - bar.pos)
 
     try:
-        report = auditing.audit(ctx.engine, operator_keys=_with_history(ctx, trusted),
-                                witnessed=witnessed,
-                                extra_checks=[replay_check(), rotation_check(trusted)],
-                                progress=progress)
+        report = full_audit(ctx.engine, trusted, witnessed=witnessed, progress=progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from api.cli import fail_on_error
 from api.cli.context import current
 from ledger import access
+from ledger.config import Settings
 from ledger.domain.rules import ROLES
 from ledger.errors import InputError
 
@@ -112,7 +113,13 @@ def certifier_add(party: str, vkey: str) -> None:
               help="PEM private key of --tls-cert.")
 @fail_on_error
 def serve(host: str, port: int, tls_cert: Path | None, tls_key: Path | None) -> None:
-    """Serve the API (werkzeug) until stopped; print its URL."""
+    """Serve the site and the API (werkzeug) until stopped; print its URL."""
+    run_server(current().settings, host, port, tls_cert, tls_key)
+
+
+def run_server(settings: Settings, host: str, port: int, tls_cert: Path | None = None,
+               tls_key: Path | None = None) -> None:
+    """Serve the site and the API with werkzeug until Ctrl-C (``serve`` and ``demo``)."""
     from werkzeug.serving import make_server
 
     from api.app import create_app
@@ -124,12 +131,15 @@ def serve(host: str, port: int, tls_cert: Path | None, tls_key: Path | None) -> 
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(tls_cert, tls_key)
-    app = create_app(current().settings)
-    server = make_server(host, port, app, threaded=True, ssl_context=context)
+    app = create_app(settings)
+    try:
+        server = make_server(host, port, app, threaded=True, ssl_context=context)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}", field="port") from exc
     scheme = "https" if context else "http"
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"greenledger: serving on {scheme}://{shown}:{server.server_port} "
-               "(API /api/v1, docs /api/v1/docs; Ctrl-C to stop)")
+               "(site /, API /api/v1, docs /api/v1/docs; Ctrl-C to stop)")
     sys.stdout.flush()
     try:
         server.serve_forever()

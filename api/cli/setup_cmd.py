@@ -10,10 +10,9 @@ import click
 
 from api.cli import Failed, fail_on_error
 from api.cli.context import Context, current
-from ledger import audit as auditing
 from ledger import keys
 from ledger.config import load_settings
-from ledger.domain.replay import replay_check
+from ledger.domain.full_audit import full_audit
 from ledger.errors import InputError
 from ledger.log import sign_checkpoint
 
@@ -77,8 +76,7 @@ def demo(no_serve: bool, out: Path) -> None:
     row = sign_checkpoint(ctx.log, ctx.operator_signer())
     click.echo("demo: latest checkpoint:")
     click.echo(row.note, nl=False)
-    report = auditing.audit(ctx.engine, operator_keys=[ctx.operator_verifier()],
-                            extra_checks=[replay_check()])
+    report = full_audit(ctx.engine, ctx.operator_verifiers())
     click.echo(f"demo: audit {'clean' if report.clean else 'FAILED'}: {report.size} entries, "
                f"{report.checkpoints} checkpoints, root {report.root.hex()}, projections replayed")
     for finding in report.findings:
@@ -89,8 +87,32 @@ def demo(no_serve: bool, out: Path) -> None:
                f"GREENLEDGER_DATABASE_URL={settings.database_url} "
                f"GREENLEDGER_KEY_PASSPHRASE={settings.key_passphrase}")
     if not no_serve:
-        click.echo("demo: the web service comes with the API issue; nothing to serve yet",
-                   err=True)
+        serve_demo(ctx)
+
+
+DEMO_KEYS = (("p-operator", "operator"), ("p-smelter", "producer"), ("p-eu-importer", "buyer"),
+             ("p-buyer-gd", "buyer"), ("p-certifier", "certifier"))
+
+
+def serve_demo(ctx: Context) -> None:
+    """Create sign-in keys for the demo's parties, print them, and serve the site."""
+    from urllib.parse import urlsplit
+
+    from sqlmodel import Session
+
+    from api.cli.service_cmd import run_server
+    from ledger import access
+
+    with Session(ctx.engine) as session:
+        made = [(party, role, access.create_api_key(session, party, role))
+                for party, role in DEMO_KEYS]
+        session.commit()
+    click.echo("demo: sign-in keys (API keys; PACT client id/secret beside them):")
+    for party, role, key in made:
+        click.echo(f"  {role:9} {party:15} {key.api_key}   client_id={key.client_id} "
+                   f"client_secret={key.client_secret}")
+    base = urlsplit(ctx.settings.public_base_url)
+    run_server(ctx.settings, base.hostname or "127.0.0.1", base.port or 8000)
 
 
 def issue_and_verify_all(ctx: Context, folder: Path) -> None:

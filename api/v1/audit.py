@@ -12,39 +12,22 @@ from __future__ import annotations
 
 from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
-from sqlmodel import Session
 
 from api.auth import roles
 from api.schemas.log import AuditReportOut
 from api.service import Service, service
 from api.v1.paths import PREFIX, operation_id
 from api.v1.responses import json_response
-from ledger import access, keys
-from ledger.audit import AuditReport, audit
-from ledger.checkpoint import Verifier
-from ledger.domain.log_keys import key_history, rotation_check
-from ledger.domain.replay import replay_check
+from ledger.audit import AuditReport
+from ledger.domain.full_audit import full_audit as run_full_audit
+from ledger.domain.full_audit import pinned_operator_keys
 
 bp = APIBlueprint("audit", __name__, url_prefix=PREFIX, abp_tags=[Tag(name="audit")],
                   operation_id_callback=operation_id)
 
 
-def trusted_operator_keys(svc: Service) -> list[Verifier]:
-    found = [keys.load_verifier(svc.settings.key_dir, "operator")]
-    for path in sorted((svc.settings.key_dir / "retired").glob("operator-*.vkey")):
-        found.append(Verifier.from_vkey(path.read_text(encoding="utf-8")))
-    return found
-
-
 def full_audit(svc: Service) -> AuditReport:
-    trusted = trusted_operator_keys(svc)
-    with Session(svc.engine) as session:
-        certifiers = access.cosigner_verifiers(session)
-        announced = [Verifier.from_vkey(v) for v in key_history(session)]
-    pinned = {v.vkey() for v in trusted}
-    operator_keys = [*trusted, *(v for v in announced if v.vkey() not in pinned)]
-    return audit(svc.engine, operator_keys=operator_keys, certifier_keys=certifiers,
-                 extra_checks=[replay_check(), rotation_check(trusted)], workers=1)
+    return run_full_audit(svc.engine, pinned_operator_keys(svc.settings.key_dir), workers=1)
 
 
 @bp.get("/audit", responses={200: AuditReportOut}, summary="Audit the whole log now")

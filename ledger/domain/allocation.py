@@ -30,7 +30,7 @@ from ledger.errors import Conflict, RuleViolation
 
 def apply_allocation_recorded(rules: Rules, session: Session, entry: Entry) -> None:
     b = entry.body
-    aid = f.ident(b, "allocation")
+    aid = f.ident(b, "allocation", max_len=80)
     cert = get_certificate(session, f.text(b, "certificate", max_len=80))
     require_actor(session, entry, cert.owner, field="certificate")
     batch = get_batch(session, f.ident(b, "batch"))

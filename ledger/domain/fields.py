@@ -14,7 +14,7 @@ from typing import Any
 from ledger.errors import InputError
 from ledger.numbers import D
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -34,10 +34,12 @@ def text(body: dict[str, Any], name: str, *, max_len: int = 200, optional: bool 
     return value
 
 
-def ident(body: dict[str, Any], name: str, *, prefix: str = "") -> str:
-    value = text(body, name, max_len=80, prefix=prefix)
+def ident(body: dict[str, Any], name: str, *, prefix: str = "", max_len: int = 64) -> str:
+    """An id: letters, digits and . _ : / -, starting with a letter or digit; 64 characters
+    (parties, facilities, batches, shipments) or what the caller's column holds."""
+    value = text(body, name, max_len=max_len, prefix=prefix)
     if not _ID.match(value):
-        raise InputError("an id is 1-80 characters of letters, digits and . _ : / - "
+        raise InputError(f"an id is 1-{max_len} characters of letters, digits and . _ : / - "
                          f"(starting with a letter or digit); got {value!r}", field=prefix + name)
     return value
 

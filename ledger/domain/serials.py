@@ -20,7 +20,7 @@ from ledger.errors import InputError
 
 REGISTRIES = ("CN-GEC", "I-REC")
 _GEC = re.compile(r"^[0-9A-Z]{17}[0-9]{15}$")
-_IREC = re.compile(r"^(?P<block>[A-Za-z0-9][A-Za-z0-9-]{0,46})-(?P<n>[0-9]{1,15})$")
+_IREC = re.compile(r"^(?P<block>[A-Za-z0-9][A-Za-z0-9-]{0,38})-(?P<n>[0-9]{1,15})$")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ def parse_serial(registry: str, code: str, *, field: str) -> tuple[str, int, int
     if registry == "I-REC":
         m = _IREC.match(code) if isinstance(code, str) else None
         if not m:
-            raise InputError(f"an I-REC code is <prefix>-<number>; got {code!r}", field=field)
+            raise InputError(f"an I-REC code is <prefix>-<number> (prefix at most 39 characters); "
+                             f"got {code!r}", field=field)
         return m.group("block"), int(m.group("n")), len(m.group("n"))
     raise InputError(f"unknown registry {registry!r}; allowed: {', '.join(REGISTRIES)}",
                      field="registry")
@@ -60,9 +61,12 @@ def parse_serial(registry: str, code: str, *, field: str) -> tuple[str, int, int
 def parse_range(registry: str, first: str, last: str, *, prefix: str = "") -> SerialRange:
     block, a, width = parse_serial(registry, first, field=f"{prefix}first")
     block2, b, width2 = parse_serial(registry, last, field=f"{prefix}last")
-    if block2 != block or width2 != width:
+    if block2 != block:
         raise InputError(f"first and last must share the block {block!r} (got {block2!r})",
                          field=f"{prefix}last")
+    if width2 != width:
+        raise InputError(f"first and last must number with the same digits ({width} in "
+                         f"{first!r}, {width2} in {last!r})", field=f"{prefix}last")
     if b < a:
         raise InputError(f"last {last} comes before first {first}", field=f"{prefix}last")
     return SerialRange(registry, block, a, b, width)

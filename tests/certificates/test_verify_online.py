@@ -96,6 +96,15 @@ def test_revoked_fails_with_the_reason(world: World, ledger, online: OnlineCheck
     assert "batch WS-2403-A re-measured" in report.check("online-status").detail
 
 
+def test_superseded_fails_and_names_the_correction(world: World, ledger, online: OnlineCheck):
+    state, _ = ledger
+    state.statuses[world.a.content.declaration_id] = {
+        "status": "superseded", "superseded_by": "0b0e3c3e-8f6f-4d9e-9a59-0c2b5d7e8f90"}
+    report = world.verify(world.a.pdf, online=online)
+    assert report.failed == ["online-status"] and report.exit_code == 1
+    assert "0b0e3c3e-8f6f-4d9e-9a59-0c2b5d7e8f90" in report.check("online-status").detail
+
+
 def test_unknown_to_the_ledger_fails(world: World, ledger, online: OnlineCheck):
     state, _ = ledger
     state.statuses = {}
