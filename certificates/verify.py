@@ -262,8 +262,26 @@ class _Verification:
             level = status.coverage.name if status.coverage is not None else "unknown"
             raise _Fail(f"the signature does not cover the whole file ({level}): something was "
                         "added after signing")
+        self._check_contents_string(signature)
         return (f"{status.pkcs7_signature_mechanism} / {status.md_algorithm} signature intact, "
                 "covers the entire file")
+
+    def _check_contents_string(self, signature: Any) -> None:
+        """The one unsigned stretch of a PAdES file is the /Contents hex string: the DER
+        signature, then zero padding that parsers ignore, and hex digits read the same in
+        either case. Insist that the stretch is exactly the signature's hex (one case) and
+        zeros, so the file is exactly the signed bytes plus the signature (fuzzing found a
+        flipped padding byte, and a hex digit flipped to the other case, accepted otherwise)."""
+        _, start, end, _ = (int(x) for x in signature.byte_range)
+        gap = self.data[start:end]
+        content = bytes(signature.pkcs7_content)
+        der = content[:_der_length(content)]
+        zeros = b"0" * (len(gap) - 2 - 2 * len(der))
+        expected = {b"<" + der.hex().upper().encode() + zeros + b">",
+                    b"<" + der.hex().encode() + zeros + b">"}
+        if gap not in expected:
+            raise _Fail("the /Contents string holding the signature was altered after signing "
+                        "(it is not exactly the signature's hex and zero padding)")
 
     def _check_trusted(self) -> str:
         status = self.status
@@ -361,6 +379,19 @@ class _Verification:
         assert self.online is not None and self.checkpoint is not None
         assert self.operator is not None
         return check_consistency(self.online, self.checkpoint, self.operator)
+
+
+def _der_length(der: bytes) -> int:
+    """Length of the DER value at the start of ``der`` (tag, length octets and content)."""
+    if len(der) < 2:
+        raise _Fail("the signature is empty")
+    first = der[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if count == 0 or count > 4 or len(der) < 2 + count:
+        raise _Fail("the signature is not DER")
+    return 2 + count + int.from_bytes(der[2:2 + count], "big")
 
 
 def verify_declaration(

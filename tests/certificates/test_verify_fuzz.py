@@ -83,3 +83,30 @@ def test_the_verifier_never_crashes_hangs_or_accepts_a_mutated_declaration(world
 def test_random_bytes_are_never_valid(world, data):
     report = world.verify(data)
     assert not report.valid and report.check("pdf-readable").ok is False
+
+
+def _contents_gap(pdf: bytes) -> tuple[int, int]:
+    import re
+
+    m = list(re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf))[-1]
+    return int(m.group(2)), int(m.group(3))
+
+
+def test_a_changed_byte_in_the_signature_padding_is_refused(world):
+    """Found by the long fuzz run: /Contents is outside the signed byte ranges, and a
+    non-zero digit in its padding changed nothing a parser reads."""
+    _, end = _contents_gap(world.a.pdf)
+    data = bytearray(world.a.pdf)
+    data[end - 10] ^= 0x01  # '0' -> '1' in the zero padding
+    report = world.verify(bytes(data))
+    assert report.failed[:1] == ["signature-intact"] and "zero padding" in report.check(
+        "signature-intact").detail
+
+
+def test_a_hex_digit_of_the_signature_in_the_other_case_is_refused(world):
+    """Also found by fuzzing: 'A' and 'a' decode to the same signature byte."""
+    start, _ = _contents_gap(world.a.pdf)
+    data = bytearray(world.a.pdf)
+    i = next(i for i in range(start + 1, start + 200) if data[i:i + 1].isalpha())
+    data[i] ^= 0x20
+    assert not world.verify(bytes(data)).valid
