@@ -58,11 +58,12 @@ from api.cli import (  # noqa: E402
     keys_cmd,
     log_cmd,
     registry_cmd,
+    report_cmd,
     rotate_cmd,
     service_cmd,
     setup_cmd,
 )
 
 for module in (setup_cmd, keys_cmd, log_cmd, registry_cmd, declare_cmd, rotate_cmd, service_cmd,
-               cbam_cmd):
+               cbam_cmd, report_cmd):
     module.register(main)
