@@ -21,6 +21,7 @@ test: setup postgres
 	$(VENV)/bin/ruff check .
 
 bench: setup
+	@dpkg -s wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null)
 	$(PY) -m bench
 
 setup: $(VENV)/.installed system-packages
