@@ -7,7 +7,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := poppler-utils fonts-wqy-microhei
+DEBIAN_PACKAGES := poppler-utils fonts-wqy-microhei chromium
 export GREENLEDGER_TEST_POSTGRES_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
