@@ -79,6 +79,7 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "figure": ParagraphStyle("figure", base, fontSize=9.5, leading=13),
         "headline": ParagraphStyle("headline", base, fontSize=11, leading=15, textColor=GREEN),
         "small": ParagraphStyle("small", base, fontSize=6.5, leading=8.5),
+        "tiny": ParagraphStyle("tiny", base, fontSize=6, leading=7.2),
     }
 
 
@@ -264,10 +265,21 @@ def _vouchers(c: DeclarationContent, st: dict[str, ParagraphStyle]) -> list[Any]
     return [_table(rows, [w * _WIDTH for w in widths], st["cell"].fontName, align_right_from=3)]
 
 
+#: sources are cut on the page (DESIGN §6 asks for one or two pages); the attached payload
+#: (declaration.json) carries each in full
+_SOURCE_CHARS = 64
+
+
+def _short(text: str, limit: int = _SOURCE_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _factors(c: DeclarationContent, st: dict[str, ParagraphStyle]) -> list[Any]:
-    rows: list[list[Any]] = [["因子 Factor", "数值 Value", "单位 Unit", "来源 Source", "年 Year"]]
-    rows += [[Paragraph(_t(f.name), st["small"]), format(f.value, "f"), f.unit,
-              Paragraph(_t(f.source), st["small"]), str(f.year or "—")] for f in c.factors]
+    rows: list[list[Any]] = [["因子 Factor", "数值 Value", "单位 Unit",
+                              "来源 Source (full text in declaration.json)", "年 Year"]]
+    rows += [[Paragraph(_t(f.name), st["tiny"]), format(f.value, "f"), f.unit,
+              Paragraph(_t(_short(f.source)), st["tiny"]), str(f.year or "—")]
+             for f in c.factors]
     widths = [0.3, 0.1, 0.13, 0.4, 0.07]
     return [_table(rows, [w * _WIDTH for w in widths], st["cell"].fontName)]
 
@@ -362,21 +374,20 @@ def render_declaration(content: DeclarationContent, payload: dict[str, Any]) -> 
     story += _vouchers(c, st)
     story.append(Paragraph("所用因子 Factors used", st["h"]))
     story += _factors(c, st)
-    story.append(Paragraph("数据质量 Data quality", st["h"]))
+    story.append(Paragraph("数据质量、系统边界与说明 Data quality, boundary and disclosures", st["h"]))
     story.append(Paragraph(
         f"再生料比例 Recycled input share: {_n(c.recycled_share, 2)} % · "
         f"初级数据比例 Primary data share: {_n(c.primary_data_share, 2)} %", st["body"]))
-    story.append(Paragraph("系统边界与说明 Boundary and disclosures", st["h"]))
     story.append(Paragraph(_t(c.boundary), st["small"]))
     for note in c.notes:
-        story.append(Paragraph("• " + _t(note), st["small"]))
+        story.append(Paragraph("• " + _t(note), st["tiny"]))
     story.append(Paragraph("账本记录 Ledger reference", st["h"]))
     story += _ledger(payload, st)
     story.append(Paragraph(
         "本声明的机器可读数据（PACT v3 ProductFootprint）及其 JWS 签名作为附件嵌入，并以 PAdES "
         "电子签名签署。The machine-readable payload (PACT v3 ProductFootprint, "
         "declaration.json) and its detached JWS (declaration.jws) are attached; the file is "
-        "PAdES-signed by the issuer. Verify: greenledger verify FILE.pdf", st["small"]))
+        "PAdES-signed by the issuer. Verify: greenledger verify FILE.pdf", st["tiny"]))
     on_page = _on_page(font, c.declaration_id)
     # Flate only, no ASCII85 layer: smaller file, and faster text extraction when verifying
     saved, rl_config.useA85 = rl_config.useA85, 0

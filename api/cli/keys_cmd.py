@@ -40,9 +40,12 @@ def show(role: str, name: str) -> None:
     """Print the public C2SP verifier key (and the issuer certificate, when there is one)."""
     ctx = current()
     click.echo(keys.load_verifier(ctx.settings.key_dir, role, name).vkey())
-    issuer_cert = ctx.settings.key_dir / "issuer-cert.pem"
-    if role == "operator" and issuer_cert.exists():
-        click.echo(issuer_cert.read_text(encoding="ascii"), nl=False)
+    if role == "operator":  # each producer's declaration issuer certificate, and its CA
+        for folder in sorted((ctx.settings.key_dir / "issuers").glob("*")):
+            for file in ("issuer-cert.pem", "ca-cert.pem"):
+                if (folder / file).exists():
+                    click.echo(f"# {folder.name} {file}")
+                    click.echo((folder / file).read_text(encoding="ascii"), nl=False)
 
 
 def register(main: click.Group) -> None:

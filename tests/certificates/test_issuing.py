@@ -4,6 +4,7 @@ of issue, the PDF verifies, issuing is atomic, corrections supersede, revocation
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import rfc8785
 from click.testing import CliRunner
 from cryptography import x509
+from pypdf import PdfReader
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -68,6 +70,7 @@ def test_issue_then_verify_offline(world):
                                 operator_keys=[keys.load_verifier(settings.key_dir, "operator")])
     assert report.valid, report.to_json()
     assert validate_product_footprint(d.payload) == []
+    assert len(PdfReader(io.BytesIO(d.pdf)).pages) <= 2  # DESIGN 6: one or two pages
     entry = domain_log(engine).entry(d.seq)
     assert hashlib.sha256(rfc8785.dumps(payload_core(d.payload))).hexdigest() in entry.entry
     data = d.payload["extensions"][0]["data"]
