@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import rfc8785
+from cryptography import x509
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
@@ -74,6 +75,32 @@ class IssuedDeclaration:
 
 def issuer_dir(settings: Settings, party_id: str) -> Path:
     return settings.key_dir / "issuers" / party_id
+
+
+def retire_issuer(settings: Settings, party_id: str) -> Path | None:
+    """Move a producer's current issuer key and certificates to ``retired/<time>/``: the
+    certificates stay trusted for the declarations they signed; the private key is deleted."""
+    folder = issuer_dir(settings, party_id)
+    if not (folder / CERT_FILE).exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / "retired" / stamp
+    target.mkdir(parents=True)
+    for name in (CERT_FILE, "ca-cert.pem"):
+        if (folder / name).exists():
+            (folder / name).replace(target / name)
+    (folder / "issuer-key.pem").unlink(missing_ok=True)
+    return target
+
+
+def trusted_issuer_roots(settings: Settings) -> list[x509.Certificate]:
+    """The CA (or issuer) certificates of every producer of this ledger, current and retired:
+    what the ledger's own verifiers (CLI default, web) trust."""
+    roots: list[x509.Certificate] = []
+    base = settings.key_dir / "issuers"
+    for path in sorted([*base.glob("*/ca-cert.pem"), *base.glob("*/retired/*/ca-cert.pem")]):
+        roots += x509.load_pem_x509_certificates(path.read_bytes())
+    return roots
 
 
 def issuer_identity(settings: Settings, party: Party, *, create_demo: bool = False) -> IssuerIdentity:

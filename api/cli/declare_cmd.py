@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from api.cli import Failed, fail_on_error
 from api.cli.context import Context, current
-from certificates.issuing import issue_declaration, issuer_dir, revoke_declaration
+from certificates.issuing import issue_declaration, issuer_dir, retire_issuer, revoke_declaration
 from ledger import keys
 from ledger.checkpoint import Verifier
 from ledger.domain.footprints import Footprints
@@ -136,7 +136,8 @@ def _verify_url(data: bytes) -> str:
 
 
 def _default_trust(ctx: Context) -> list[Path]:
-    return sorted((ctx.settings.key_dir / "issuers").glob("*/ca-cert.pem"))
+    base = ctx.settings.key_dir / "issuers"
+    return sorted([*base.glob("*/ca-cert.pem"), *base.glob("*/retired/*/ca-cert.pem")])
 
 
 @click.command("verify")
@@ -206,8 +207,10 @@ def issuer_group() -> None:
 
 @issuer_group.command("create")
 @click.option("--party", required=True)
+@click.option("--rotate", is_flag=True, help="Replace the current one; it moves to retired/ and "
+              "stays trusted for the declarations it signed (its private key is deleted).")
 @fail_on_error
-def issuer_create(party: str) -> None:
+def issuer_create(party: str, rotate: bool) -> None:
     """Create a demo CA and an issuer certificate (ECDSA P-256) for PARTY; print the CA (PEM)."""
     from certificates.issuing import issuer_identity
     from ledger.domain.tables import Party
@@ -219,7 +222,10 @@ def issuer_create(party: str) -> None:
     if row is None:
         raise InputError(f"no party {party!r}", field="party")
     if (issuer_dir(settings, party) / "issuer-cert.pem").exists():
-        raise InputError(f"{party} already has an issuer certificate", field="party")
+        if not rotate:
+            raise InputError(f"{party} already has an issuer certificate; use --rotate to "
+                             "replace it", field="party")
+        retire_issuer(settings, party)
     issuer_identity(settings, row, create_demo=True)
     click.echo((issuer_dir(settings, party) / "ca-cert.pem").read_text(encoding="ascii"), nl=False)
 
@@ -238,6 +244,7 @@ def issuer_import(party: str, key_path: Path, chain_path: Path) -> None:
     ctx = current()
     passphrase = ctx.passphrase()
     load_external(key_path, chain_path, passphrase)  # refuses a wrong key, chain or passphrase
+    retire_issuer(ctx.settings, party)  # the old certificate keeps verifying what it signed
     folder = issuer_dir(ctx.settings, party)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(key_path, folder / KEY_FILE)

@@ -160,3 +160,36 @@ def test_cli_declare_and_verify_exit_codes(world, monkeypatch, tmp_path):
     assert r.exit_code == 0 and '"market_per_tonne"' in r.output
     r = run.invoke(main, ["footprint", "batch", "NOPE"])
     assert r.exit_code == 2 and "no batch 'NOPE'" in r.output
+
+
+def test_declarations_signed_before_an_issuer_rotation_still_verify(world, monkeypatch, tmp_path):
+    engine, settings = world
+    before = issuing.issue_declaration(engine, settings, EU, actor="p-smelter", create_demo_issuer=True)
+    old_signer = issuing.issuer_identity(settings, _party(engine, "p-smelter")).cert
+    issuing.retire_issuer(settings, "p-smelter")
+    after = issuing.issue_declaration(engine, settings, EU, actor="p-smelter", create_demo_issuer=True)
+    new_signer = issuing.issuer_identity(settings, _party(engine, "p-smelter")).cert
+    assert new_signer != old_signer
+    assert not list((issuing.issuer_dir(settings, "p-smelter") / "retired").glob("*/issuer-key.pem"))
+    operator = [keys.load_verifier(settings.key_dir, "operator")]
+    roots = issuing.trusted_issuer_roots(settings)
+    for d in (before, after):
+        assert verify_declaration(d.pdf, trust_roots=roots, operator_keys=operator).valid
+    # the retired CA alone no longer vouches for new declarations
+    current_only = x509.load_pem_x509_certificates(
+        (issuing.issuer_dir(settings, "p-smelter") / "ca-cert.pem").read_bytes())
+    assert not verify_declaration(before.pdf, trust_roots=current_only, operator_keys=operator).valid
+    monkeypatch.setenv("GREENLEDGER_HOME", str(settings.home))
+    monkeypatch.setenv("GREENLEDGER_KEY_PASSPHRASE", "pw")
+    monkeypatch.delenv("GREENLEDGER_DATABASE_URL", raising=False)
+    pdf = tmp_path / "before.pdf"
+    pdf.write_bytes(before.pdf)
+    result = CliRunner().invoke(main, ["verify", str(pdf)])
+    assert result.exit_code == 0, result.output
+
+
+def _party(engine, pid):
+    from ledger.domain.tables import Party
+
+    with Session(engine) as s:
+        return s.get(Party, pid)
