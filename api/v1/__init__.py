@@ -18,12 +18,13 @@ from api.v1 import (  # checkpoints: its routes join the log blueprint
     log,
     openapi,
     parties,
+    reports,
     shipments,
     vouchers,
 )
 
 API_BLUEPRINTS = (log, parties, facilities, certificates, vouchers, batches,
-                  allocations, shipments, declarations, audit)
+                  allocations, shipments, declarations, audit, reports)
 
 
 def register(app: OpenAPI) -> None:
