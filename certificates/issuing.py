@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -71,6 +72,7 @@ class IssuedDeclaration:
     pdf: bytes
     payload: dict
     jws: str
+    leaf_hash: str = ""
 
 
 def issuer_dir(settings: Settings, party_id: str) -> Path:
@@ -217,9 +219,17 @@ def build_content(session: Session, fp: ShipmentFootprint, shipment: Shipment, s
 def issue_declaration(engine: Engine, settings: Settings, shipment_id: str, *, actor: str,
                       supersedes: str | None = None, family: str = "lca_power",
                       gwp_set: str = "AR6", create_demo_issuer: bool = False,
-                      library: FactorLibrary | None = None) -> IssuedDeclaration:
+                      library: FactorLibrary | None = None,
+                      guard: Callable[[Session], None] | None = None,
+                      record: Callable[[Session, IssuedDeclaration], None] | None = None,
+                      ) -> IssuedDeclaration:
     """Issue the declaration of ``shipment_id`` for its seller (``actor`` must be the seller
-    or the operator). See the module docstring for the steps and their atomicity."""
+    or the operator). See the module docstring for the steps and their atomicity.
+
+    ``guard(session)`` runs first, under the log's write lock (the API replays an earlier
+    response of the same Idempotency-Key there, by raising); ``record(session, issued)`` runs
+    last, in the same transaction (the API stores the response there), so a retried request
+    can never issue twice."""
     operator = keys.load(settings.key_dir, "operator", settings.key_passphrase)
     library = library or FactorLibrary.load()
     log = domain_log(engine, Rules())
@@ -227,6 +237,8 @@ def issue_declaration(engine: Engine, settings: Settings, shipment_id: str, *, a
     created = datetime.now(UTC).replace(microsecond=0)
     with log.writer() as w:
         s = w.session
+        if guard is not None:
+            guard(s)
         shipment = s.get(Shipment, shipment_id)
         if shipment is None:
             raise NotFound(f"no shipment {shipment_id!r}", field="shipment")
@@ -259,7 +271,11 @@ def issue_declaration(engine: Engine, settings: Settings, shipment_id: str, *, a
                                   payload=rfc8785.dumps(payload).decode("utf-8"), jws=jws,
                                   created_at=encoding.now()))
         s.flush()
-    return IssuedDeclaration(declaration_id, done.seq, cp.size, pdf, payload, jws)
+        issued = IssuedDeclaration(declaration_id, done.seq, cp.size, pdf, payload, jws,
+                                   done.leaf_hash.hex())
+        if record is not None:
+            record(s, issued)
+    return issued
 
 
 def revoke_declaration(engine: Engine, settings: Settings, declaration_id: str, *, actor: str,

@@ -8,8 +8,8 @@
   read the declaration (its issuer or buyer, an operator or a certifier); to anyone else an
   existing declaration is a 404 like a missing one.
 - Issuing and revoking go through :mod:`certificates.issuing` (footprint, payload, JWS,
-  signed PDF, entry and checkpoint in one transaction). It is imported when first used: a
-  service without it answers 501.
+  signed PDF, entry, checkpoint and the Idempotency-Key's response in one transaction). It
+  is imported when first used: a service without it answers 501.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from api.schemas.declarations import (
 from api.service import service
 from api.v1.paths import PREFIX, DeclarationPath, location, operation_id
 from api.v1.responses import item, json_response, list_page, visible_row
-from api.v1.writing import outside_transaction
+from api.v1.writing import IdempotencyKey, outside_transaction
 from ledger.domain.tables import Declaration, Shipment
 from ledger.errors import KeyFileError, NotFound
 from ledger.store.tables import LogEntry, StoredCheckpoint
@@ -88,36 +88,56 @@ def list_declarations(query: ListQuery) -> Response:
 @roles("producer")
 def issue_declaration(body: DeclarationCreate, header: IdempotencyHeader) -> Response:
     svc = service()
+    idem = IdempotencyKey.of_request()
+    if idem is not None:
+        with Session(svc.engine) as session:
+            earlier = idem.replay(session)
+        if earlier is not None:
+            return earlier
+    with Session(svc.engine) as session:
+        visible_row(session, Shipment, body.shipment, field="shipment", label="shipment")
+        if body.supersedes is not None:
+            visible_row(session, Declaration, body.supersedes, field="supersedes",
+                        label="declaration")
+    issue = issuing("issue_declaration")
+    answered: list[Response] = []
 
-    def run() -> Response:
-        with Session(svc.engine) as session:
-            visible_row(session, Shipment, body.shipment, field="shipment", label="shipment")
-            if body.supersedes is not None:
-                visible_row(session, Declaration, body.supersedes, field="supersedes",
-                            label="declaration")
-        issue = issuing("issue_declaration")
-        try:
-            issued = issue(
-                svc.engine, svc.settings, body.shipment, actor=principal().party,
-                supersedes=body.supersedes,
-                create_demo_issuer=bool(current_app.config.get(DEMO_ISSUERS)))
-        except KeyFileError as exc:
-            if exc.field != "issuer":
-                raise
-            raise ApiProblem(409, "no-issuer-certificate", "your party has no issuer "
-                             "certificate to sign declarations with; the operator creates one "
-                             "with 'greenledger keys issuer create'", field="shipment") from exc
-        with Session(svc.engine) as session:
-            entry = session.get(LogEntry, issued.seq)
-            leaf = bytes(entry.leaf_hash).hex() if entry is not None else ""
+    def guard(session: Session) -> None:  # under the write lock: a concurrent retry waits here
+        earlier = idem.replay(session) if idem is not None else None
+        if earlier is not None:
+            raise _Replayed(earlier)
+
+    def record(session: Session, issued: Any) -> None:  # in the issuing transaction
         answer = DeclarationIssued(id=issued.declaration_id, shipment=body.shipment,
-                                   seq=issued.seq, leaf_hash=leaf,
+                                   seq=issued.seq, leaf_hash=issued.leaf_hash,
                                    checkpoint_size=issued.checkpoint_size,
                                    links=links(issued.declaration_id))
-        return json_response(answer, 201,
-                             {"Location": location("declarations", issued.declaration_id)})
+        response = json_response(answer, 201,
+                                 {"Location": location("declarations", issued.declaration_id)})
+        if idem is not None:
+            idem.record(session, response)
+        answered.append(response)
 
-    return outside_transaction(run)
+    try:
+        issue(svc.engine, svc.settings, body.shipment, actor=principal().party,
+              supersedes=body.supersedes,
+              create_demo_issuer=bool(current_app.config.get(DEMO_ISSUERS)),
+              guard=guard, record=record)
+    except _Replayed as replayed:
+        return replayed.response
+    except KeyFileError as exc:
+        if exc.field != "issuer":
+            raise
+        raise ApiProblem(409, "no-issuer-certificate", "your party has no issuer "
+                         "certificate to sign declarations with; the operator creates one "
+                         "with 'greenledger keys issuer create'", field="shipment") from exc
+    return answered[0]
+
+
+class _Replayed(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__("replayed")
+        self.response = response
 
 
 @bp.get("/<declaration_id>", responses={200: DeclarationPublic}, summary="One declaration")

@@ -12,10 +12,10 @@ concurrent retries still append once.
 Idempotency records are kept per party and key with the request's method, path and the hash
 of its canonical JSON body: the same key with another request is refused (422). Refused
 requests (4xx) are not recorded: nothing was appended, so a retry is simply evaluated again.
-Writes that do not go through this module's transaction (issuing a declaration, which the
-issuing module commits itself) look the key up before and record the response after their
-own commit; two *concurrent* first attempts with one key may then both run (the window is
-the issuing time, ~0.1 s). A retry after an answer is always safe.
+Issuing a declaration runs in the issuing module's own transaction: it looks the key up
+again under the write lock and records the response in that same transaction (hooks of
+``certificates.issuing.issue_declaration``), so a concurrent retry cannot issue twice (the
+multi-host run found that window before). Revoking records its response after its commit.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from ledger.domain import fields as f
@@ -40,6 +41,14 @@ def apply_declaration_issued(session: Session, entry: Entry) -> None:
     if session.get(Declaration, did) is not None:
         raise Conflict(f"declaration {did} already exists", field="declaration")
     supersedes = b.get("supersedes")
+    current = session.scalars(select(Declaration).where(
+        Declaration.shipment_id == shipment.shipment_id, Declaration.status == "valid")).first()
+    if current is not None and supersedes != current.declaration_id:
+        # two valid declarations of one shipment would present its green MWh twice
+        raise RuleViolation("declaration.one-per-shipment", f"{shipment.shipment_id} already has "
+                            f"the valid declaration {current.declaration_id}; a correction "
+                            "supersedes it", field="supersedes", limit=current.declaration_id,
+                            got=supersedes)
     if supersedes is not None:
         old = session.get(Declaration, _uuid(b, "supersedes"))
         if old is None or old.shipment_id != shipment.shipment_id:

@@ -139,3 +139,32 @@ def test_the_replayed_body_is_byte_identical(fresh, world: World):
     a = post(client, world, "producer", FACILITY, "bytes")
     b = post(client, world, "producer", FACILITY, "bytes")
     assert a.status_code == 201 and a.data == b.data
+
+
+def test_concurrent_first_attempts_of_one_declaration_issue_it_once(fresh, world: World):
+    """Found by the multi-host run: a retry racing the first attempt issued twice. Now the
+    key is checked under the write lock and recorded in the issuing transaction."""
+    import threading
+
+    from sqlmodel import Session, select
+
+    from api.service import EXTENSION
+    from ledger.domain.tables import Declaration
+
+    headers = {**world.headers("producer"), "Idempotency-Key": "declare-eu-once"}
+    body = {"shipment": "SH-AL-EU-2025-01"}
+    answers: list = []
+
+    def attempt() -> None:
+        answers.append(fresh.test_client().post("/api/v1/declarations", json=body, headers=headers))
+
+    threads = [threading.Thread(target=attempt) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status_code for a in answers) == [201, 201, 201]
+    assert len({a.get_json()["id"] for a in answers}) == 1
+    with Session(fresh.extensions[EXTENSION].engine) as s:
+        rows = s.exec(select(Declaration).where(Declaration.shipment_id == "SH-AL-EU-2025-01")).all()
+    assert len(rows) == 1

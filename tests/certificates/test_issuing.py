@@ -113,6 +113,19 @@ def test_a_correction_supersedes_and_a_revocation_counts(world):
         assert (row.status, row.reason) == ("revoked", "wrong tonnes")
 
 
+def test_a_shipment_has_one_valid_declaration_unless_corrected(world):
+    from ledger.errors import RuleViolation
+
+    engine, settings = world
+    first = issuing.issue_declaration(engine, settings, EU, actor="p-smelter", create_demo_issuer=True)
+    size = domain_log(engine).size()
+    with pytest.raises(RuleViolation) as err:
+        issuing.issue_declaration(engine, settings, EU, actor="p-smelter")
+    assert (err.value.rule, err.value.field, err.value.limit) == (
+        "declaration.one-per-shipment", "supersedes", first.declaration_id)
+    assert domain_log(engine).size() == size  # nothing of the refused one was written
+
+
 def test_only_the_seller_issues(world):
     engine, settings = world
     from ledger.errors import PermissionDenied
@@ -167,7 +180,8 @@ def test_declarations_signed_before_an_issuer_rotation_still_verify(world, monke
     before = issuing.issue_declaration(engine, settings, EU, actor="p-smelter", create_demo_issuer=True)
     old_signer = issuing.issuer_identity(settings, _party(engine, "p-smelter")).cert
     issuing.retire_issuer(settings, "p-smelter")
-    after = issuing.issue_declaration(engine, settings, EU, actor="p-smelter", create_demo_issuer=True)
+    after = issuing.issue_declaration(engine, settings, EU, actor="p-smelter", create_demo_issuer=True,
+                                      supersedes=before.declaration_id)
     new_signer = issuing.issuer_identity(settings, _party(engine, "p-smelter")).cert
     assert new_signer != old_signer
     assert not list((issuing.issuer_dir(settings, "p-smelter") / "retired").glob("*/issuer-key.pem"))
