@@ -23,7 +23,7 @@ from __future__ import annotations
 from flask import Response, request
 from flask_openapi3 import Info, OpenAPI
 
-from api import auth, problems, v1
+from api import auth, problems, v1, web
 from api.service import EXTENSION, Service
 from api.v1.bodies import check_body
 from ledger.config import Settings, load_settings
@@ -64,4 +64,5 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Op
     app.before_request(check_body)
     app.after_request(_security_headers)
     v1.register(app)
+    web.register(app)
     return app
