@@ -344,9 +344,13 @@ def store_cosigned(log: Log, size: int, note: str) -> StoredCheckpoint:
             raise NotFound(f"no checkpoint of size {size}", field="size")
         old = checkpoint.parse_note(row.note)
         new = checkpoint.parse_note(note)
-        if new.body != old.body or not set(old.signatures) <= set(new.signatures):
-            raise InputError("a cosigned note must keep the body and every signature of the "
-                             "stored one", field="note")
+        signers = {(sig.name, sig.key_id) for sig in new.signatures}
+        # every earlier signature stays, unless the same key signed again (a newer cosignature)
+        dropped = [sig for sig in old.signatures
+                   if sig not in new.signatures and (sig.name, sig.key_id) not in signers]
+        if new.body != old.body or dropped or old.signatures[0] not in new.signatures:
+            raise InputError("a cosigned note must keep the body, the operator's signature and "
+                             "every other signer's line of the stored one", field="note")
         row.note = note
         w.session.add(row)
         w.session.flush()

@@ -117,3 +117,17 @@ def test_usage_errors_are_exit_2(home):
     fill(home, 3)
     assert "not in a tree of size 3" in cli("log", "proof", "--seq", "7", code=2).output
     assert "no checkpoint" in cli("checkpoint", "show", code=2).output
+
+
+def test_a_certifier_may_cosign_the_same_checkpoint_again(home):
+    cli("init")
+    fill(home)
+    cli("checkpoint", "sign")
+    cli("keys", "generate", "--role", "certifier", "--name", "certifier.test/a")
+    first = cli("checkpoint", "cosign", "--name", "certifier.test/a").output
+    import time
+
+    time.sleep(1.1)  # a later cosignature time
+    second = cli("checkpoint", "cosign", "--name", "certifier.test/a").output
+    assert second != first and second.count("certifier.test/a") == 1
+    assert cli("checkpoint", "show").output == second

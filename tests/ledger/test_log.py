@@ -80,3 +80,24 @@ def test_proof_requests_outside_the_log_are_input_errors(engine, seq, size):
     log.append_many(("test.appended", "p-a", body(i)) for i in range(5))
     with pytest.raises(InputError):
         log.inclusion_proof(seq, size)
+
+
+def test_a_cosigned_note_keeps_every_other_signature(engine):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ledger import checkpoint
+    from ledger.log import sign_checkpoint, store_cosigned
+
+    log = Log(engine)
+    log.append_many(("test.appended", "p-a", body(i)) for i in range(4))
+    op = checkpoint.Signer("greenledger.test/log", Ed25519PrivateKey.generate())
+    a = checkpoint.Signer("certifier.test/a", Ed25519PrivateKey.generate(), alg=checkpoint.ALG_COSIGNATURE_V1)
+    b = checkpoint.Signer("certifier.test/b", Ed25519PrivateKey.generate(), alg=checkpoint.ALG_COSIGNATURE_V1)
+    row = sign_checkpoint(log, op)
+    both = checkpoint.cosign(checkpoint.cosign(row.note, a, 100), b, 100)
+    store_cosigned(log, row.size, both)
+    store_cosigned(log, row.size, checkpoint.cosign(both, a, 200))  # a signs again: allowed
+    with pytest.raises(InputError):  # b's line dropped
+        store_cosigned(log, row.size, checkpoint.cosign(row.note, a, 300))
+    with pytest.raises(InputError):  # the operator's signature dropped
+        store_cosigned(log, row.size, both.replace(both.split("\n\n")[1].split("\n")[0] + "\n", ""))
