@@ -24,6 +24,7 @@ from flask import Response, request
 from flask_openapi3 import Info, OpenAPI
 
 from api import auth, problems, v1, web
+from api.pact import register as register_pact
 from api.service import EXTENSION, Service
 from api.v1.bodies import check_body
 from ledger.config import Settings, load_settings
@@ -65,4 +66,5 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Op
     app.after_request(_security_headers)
     v1.register(app)
     web.register(app)
+    register_pact(app)
     return app

@@ -57,6 +57,7 @@ from api.cli import (  # noqa: E402
     declare_cmd,
     keys_cmd,
     log_cmd,
+    pact_cmd,
     registry_cmd,
     report_cmd,
     rotate_cmd,
@@ -65,5 +66,5 @@ from api.cli import (  # noqa: E402
 )
 
 for module in (setup_cmd, keys_cmd, log_cmd, registry_cmd, declare_cmd, rotate_cmd, service_cmd,
-               cbam_cmd, report_cmd):
+               cbam_cmd, report_cmd, pact_cmd):
     module.register(main)

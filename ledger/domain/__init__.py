@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from ledger.domain import allocation, certificates, declarations, log_keys, parties, production
+from ledger.domain import allocation, certificates, declarations, log_keys, parties, production, suppliers
 from ledger.domain.rules import Rules
 from ledger.log import Applier
 
@@ -20,6 +20,7 @@ KINDS = (
     "batch.registered", "shipment.recorded", "allocation.recorded",
     "declaration.issued", "declaration.revoked",
     "key.activated", "key.revoked",
+    "supplier_footprint.recorded",
 )
 
 
@@ -40,6 +41,7 @@ def appliers(rules: Rules | None = None) -> dict[str, Applier]:
         "declaration.revoked": declarations.apply_declaration_revoked,
         "key.activated": log_keys.apply_key_activated,
         "key.revoked": log_keys.apply_key_revoked,
+        "supplier_footprint.recorded": suppliers.apply_supplier_footprint_recorded,
     }
     assert set(table) == set(KINDS)
     return table

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from ledger.domain.fields import milli_to_decimal
 from ledger.domain.serials import parse_serial
+from ledger.domain.suppliers import supplier_lookup
 from ledger.domain.tables import (
     Allocation,
     Batch,
@@ -185,7 +186,9 @@ class Footprints:
                  gwp_set: str = "AR6",
                  suppliers: Callable[[str], SupplierFootprint] | None = None) -> None:
         self.session, self.library = session, library
-        self.family, self.gwp_set, self.suppliers = family, gwp_set, suppliers
+        self.family, self.gwp_set = family, gwp_set
+        # pact inputs: the caller's source, else the supplier footprints pulled into the ledger
+        self.suppliers = suppliers if suppliers is not None else supplier_lookup(session)
         self._cache: dict[str, BatchFootprint] = {}
         self._snap: Snapshot | None = None
 

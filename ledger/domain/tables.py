@@ -184,6 +184,7 @@ class Declaration(SQLModel, table=True):
 
 def projections() -> tuple[type[SQLModel], ...]:
     from ledger.domain.log_keys import LogKey
+    from ledger.domain.suppliers import SupplierFootprintRow
 
     return (Party, Facility, Certificate, PlantMonth, Voucher, Batch, BatchInput, Allocation,
-            Shipment, ShipmentLine, Declaration, LogKey)
+            Shipment, ShipmentLine, Declaration, LogKey, SupplierFootprintRow)

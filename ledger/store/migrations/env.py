@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import ledger.access
 import ledger.domain.log_keys
+import ledger.domain.suppliers
 import ledger.domain.tables
 import ledger.store.documents
 import ledger.store.tables  # noqa: F401  (registers the log tables)
