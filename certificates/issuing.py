@@ -25,7 +25,6 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import rfc8785
 from cryptography import x509
 from sqlalchemy import Engine, select
 from sqlmodel import Session
@@ -251,7 +250,7 @@ def issue_declaration(engine: Engine, settings: Settings, shipment_id: str, *, a
         schema_url = f"{_https(settings.public_base_url)}/schemas/greenledger-declaration-v1.json"
         core = build_product_footprint(content, extension_schema_url=schema_url, ledger=None)
         body = {"declaration": declaration_id, "shipment": shipment_id, "buyer": shipment.buyer,
-                "payload_sha256": hashlib.sha256(rfc8785.dumps(core)).hexdigest()}
+                "payload_sha256": hashlib.sha256(encoding.canonical_bytes(core)).hexdigest()}
         if supersedes:
             body["supersedes"] = supersedes
         done = w.append("declaration.issued", actor, body)
@@ -268,7 +267,7 @@ def issue_declaration(engine: Engine, settings: Settings, shipment_id: str, *, a
                        reason="Green product carbon footprint declaration 绿色产品碳足迹声明",
                        location=content.geography_subdivision or content.geography_country)
         s.add(DeclarationDocument(declaration_id=declaration_id, pdf=pdf,
-                                  payload=rfc8785.dumps(payload).decode("utf-8"), jws=jws,
+                                  payload=encoding.canonical_bytes(payload).decode("utf-8"), jws=jws,
                                   created_at=encoding.now()))
         s.flush()
         issued = IssuedDeclaration(declaration_id, done.seq, cp.size, pdf, payload, jws,

@@ -22,11 +22,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
-
 from certificates.pact import payload_core
 from ledger.checkpoint import Checkpoint, Verifier, open_checkpoint
-from ledger.encoding import leaf_hash, parse_entry
+from ledger.encoding import canonical_bytes, leaf_hash, parse_entry
 from ledger.errors import SignatureError
 from ledger.verify import verify_inclusion
 
@@ -64,7 +62,7 @@ def _hex32(value: Any, what: str) -> bytes:
 
 def payload_digest(payload: dict[str, Any]) -> str:
     """What the ``declaration.issued`` entry records: SHA-256 hex of JCS(payload_core)."""
-    return hashlib.sha256(rfc8785.dumps(payload_core(payload))).hexdigest()
+    return hashlib.sha256(canonical_bytes(payload_core(payload))).hexdigest()
 
 
 def check_entry(payload: dict[str, Any], ledger: dict[str, Any]) -> str:
