@@ -41,7 +41,7 @@ from ledger.domain.tables import Batch, Certificate, Declaration, Facility, Part
 from ledger.domain.visibility import readable
 from ledger.errors import GreenledgerError
 from ledger.factors import FactorLibrary
-from ledger.reports import Period, green_share
+from ledger.reports import Period, efficiency, green_share, recycled
 
 MAX_BATCHES = 24
 log = logging.getLogger("greenledger.web")
@@ -154,6 +154,58 @@ def green_shares(session: Session, who: ApiPrincipal, year: int) -> list[GreenSh
     return out
 
 
+@dataclass(frozen=True)
+class ReportChart:
+    """One facility's report (its JSON, as the API and the CLI give it) and its chart."""
+
+    facility_id: str
+    name: str
+    year: int
+    figures: dict[str, object]
+    chart: BarChart | None
+
+
+def _facilities(session: Session, who: ApiPrincipal) -> list[Facility]:
+    return list(session.scalars(select(Facility).where(
+        readable(Facility, party=who.party, role=who.role)).order_by(col(Facility.facility_id))))
+
+
+def efficiencies(session: Session, who: ApiPrincipal, year: int) -> list[ReportChart]:
+    """Electricity per tonne of each batch beside the benchmark level of its product
+    (:func:`ledger.reports.efficiency`); products benchmarked in kgce/t show kWh/t alone."""
+    out = []
+    for facility in _facilities(session, who):
+        data = efficiency(session, period=Period.of_year(year),
+                          facility=facility.facility_id).to_json()["facilities"]
+        if not data or not data[0]["batches"]:
+            continue
+        fig = data[0]
+        bench = fig["benchmark"]["benchmark_value"] if fig.get("benchmark") and fig["comparable"] else None
+        groups = [(b["month"][5:], [_percent(b["compared_kwh_per_t"] or b["electricity_kwh_per_t"]),
+                                    _percent(bench)]) for b in fig["batches"]]
+        out.append(ReportChart(facility.facility_id, facility.name, year, fig,
+                               grouped_bars(groups, width=560, height=240, label_space=32)))
+    return out
+
+
+def recycled_contents(session: Session, who: ApiPrincipal, year: int) -> list[ReportChart]:
+    """Recycled input by origin, and what shipments claimed of it
+    (:func:`ledger.reports.recycled`)."""
+    out = []
+    for facility in _facilities(session, who):
+        data = recycled(session, period=Period.of_year(year),
+                        facility=facility.facility_id).to_json()["facilities"]
+        if not data or not data[0]["batches"]:
+            continue
+        fig = data[0]
+        groups = [(origin.split(",")[0][:28], [_percent(tonnes)])
+                  for origin, tonnes in fig["by_origin"].items()]
+        groups.append(("claimed / 已声明", [_percent(fig["claimed_recycled_tonnes"])]))
+        chart = grouped_bars(groups, width=560, height=240, label_space=64) if fig["by_origin"] else None
+        out.append(ReportChart(facility.facility_id, facility.name, year, fig, chart))
+    return out
+
+
 def dashboard_data(session: Session, who: ApiPrincipal, today: date) -> dict[str, object]:
     mine = {m: readable(m, party=who.party, role=who.role)
             for m in (Certificate, Batch, Declaration)}
@@ -171,7 +223,9 @@ def dashboard_data(session: Session, who: ApiPrincipal, today: date) -> dict[str
     return {"party": party, "inventory": inventory_rows, "inventory_total": total(inventory_rows),
             "month": _month(today), "batches": rows, "batch_count": batch_count,
             "chart": footprint_chart(rows), "declarations": declarations,
-            "green_shares": green_shares(session, who, year)}
+            "green_shares": green_shares(session, who, year),
+            "efficiencies": efficiencies(session, who, year),
+            "recycled": recycled_contents(session, who, year)}
 
 
 @bp.get("/dashboard")

@@ -222,6 +222,30 @@ _ZH_EN: dict[str, tuple[str, str]] = {
                            "溯源凭证覆盖 {covered} MWh。",
                            "The year: certificates cover {share} % of metered electricity "
                            "({gec} % CN-GEC), {green} MWh; traceability vouchers back {covered} MWh."),
+    "dash.eff_heading": ("能效水平", "Energy efficiency"),
+    "dash.eff_hint": ("每吨用电量与产品能效标杆、基准水平比较；以吨千克标准煤计的产品仅列出千瓦时/吨。",
+                      "Electricity per tonne against the product's benchmark and baseline levels; "
+                      "products benchmarked in kgce/t show kWh/t only."),
+    "dash.eff_summary": ("全年 {intensity} kWh/t（标杆 {bench}，基准 {base}）；"
+                         "达到标杆水平的产量占 {share}%。",
+                         "Year: {intensity} kWh/t (benchmark {bench}, baseline {base}); "
+                         "{share}% of output at benchmark or better."),
+    "dash.eff_not_comparable": ("全年 {intensity} kWh/t；该产品的标杆以吨千克标准煤计，未作比较。",
+                                "Year: {intensity} kWh/t; this product's benchmark is in kgce/t "
+                                "and is not compared."),
+    "dash.eff_batch": ("批次 kWh/t", "Batch kWh/t"),
+    "dash.eff_benchmark": ("标杆水平", "Benchmark level"),
+    "dash.eff_chart_title": ("{year} 年逐批次每吨用电（kWh/t）",
+                             "Electricity per tonne by batch, {year} (kWh/t)"),
+    "dash.rec_heading": ("再生料", "Recycled content"),
+    "dash.rec_summary": ("再生料投入 {recycled} 吨（占产量 {share}%），发运中已声明 {claimed} 吨。",
+                         "Recycled input {recycled} t ({share}% of output); {claimed} t claimed "
+                         "in shipments."),
+    "dash.rec_balance": ("质量平衡成立", "mass balance holds"),
+    "dash.rec_tonnes": ("吨", "Tonnes"),
+    "dash.rec_chart_title": ("{year} 年再生料来源与已声明量（吨）",
+                             "Recycled input by origin and claimed, {year} (t)"),
+    "dash.no_report": ("本年无批次。", "No batches this year."),
     "dash.green_all": ("全部绿证", "All certificates"),
     "dash.green_gec": ("国家绿证（CN-GEC）", "CN-GEC only"),
     "dash.green_chart_title": ("{year} 年逐月绿电占比（%）", "Green share by month, {year} (%)"),

@@ -94,3 +94,15 @@ def test_unused_mwh_of_expired_certificates_are_not_left():
     assert (hydro.certificates, hydro.total_mwh, hydro.allocated_mwh, hydro.cancelled_mwh) == (3, 18, 6, 2)
     assert (hydro.left_mwh, hydro.expired_mwh) == (4, 6)  # 2026-10 is past; 2026-11 is still valid
     assert (wind.left_mwh, wind.expired_mwh) == (7, 0)
+
+
+def test_the_dashboard_charts_every_report_of_the_plan(signed_in):
+    """Issue 11: a chart per report (green share, efficiency, recycled), in both languages,
+    with the figures of ledger.reports (smelter 2025: 13,227 kWh/t against 13,000)."""
+    zh = signed_in("producer").get("/dashboard").get_data(as_text=True)
+    en = signed_in("producer").get("/dashboard?lang=en").get_data(as_text=True)
+    for chart in ("green-chart-1", "efficiency-chart-1", "recycled-chart-1"):
+        assert f'id="{chart}"' in zh and f'id="{chart}"' in en
+    assert "能效水平" in zh and "Energy efficiency" in en
+    assert "13,227 kWh/t" in en and "benchmark 13,000" in en
+    assert "Recycled input 1,520.000 t" in en and "mass balance holds" in en
