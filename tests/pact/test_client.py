@@ -63,8 +63,8 @@ class Faults:
 @pytest.fixture
 def supplier(pact_world, servers, tmp_path):
     settings = pact_world.copy(tmp_path / "supplier")
-    app = pact_app(settings, **{LIFETIME_CONFIG: 1})
-    faults = Faults(app, expire_after=1.2)
+    app = pact_app(settings, **{LIFETIME_CONFIG: 3})  # margin for a loaded CI machine
+    faults = Faults(app, expire_after=3.2)
     return settings, servers.start(faults), faults
 
 

@@ -204,13 +204,14 @@ def test_tc06_tc07_invalid_token(pact_world, base, cert, path):
 
 def test_expired_token_and_revoked_credentials(pact_world, servers, cert, tmp_path):
     settings = pact_world.copy(tmp_path / "copy")
-    app = pact_app(settings, **{LIFETIME_CONFIG: 1})
+    # 4 s: enough for the first request on a loaded CI machine (1 s was not, once)
+    app = pact_app(settings, **{LIFETIME_CONFIG: 4})
     url = servers.start(app)
     token = get_token(url, pact_world.creds["operator"], cert)
     assert get(url, "/3/footprints", token, cert).status_code == 200
     import time
 
-    time.sleep(1.1)
+    time.sleep(4.2)
     r = get(url, "/3/footprints", token, cert)
     assert (r.status_code, r.json()["code"]) == (401, "TokenExpired")
     # a token whose API key is revoked afterwards stops working at once
