@@ -94,12 +94,16 @@ def retire_issuer(settings: Settings, party_id: str) -> Path | None:
     return target
 
 
-def trusted_issuer_roots(settings: Settings) -> list[x509.Certificate]:
-    """The CA (or issuer) certificates of every producer of this ledger, current and retired:
-    what the ledger's own verifiers (CLI default, web) trust."""
-    roots: list[x509.Certificate] = []
+def issuer_root_files(settings: Settings) -> list[Path]:
+    """The CA certificate files of every producer of this ledger, current and retired: what
+    the ledger's own verifiers (the CLI's default trust, the web pages) trust."""
     base = settings.key_dir / "issuers"
-    for path in sorted([*base.glob("*/ca-cert.pem"), *base.glob("*/retired/*/ca-cert.pem")]):
+    return sorted([*base.glob("*/ca-cert.pem"), *base.glob("*/retired/*/ca-cert.pem")])
+
+
+def trusted_issuer_roots(settings: Settings) -> list[x509.Certificate]:
+    roots: list[x509.Certificate] = []
+    for path in issuer_root_files(settings):
         roots += x509.load_pem_x509_certificates(path.read_bytes())
     return roots
 

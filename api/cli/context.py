@@ -60,6 +60,12 @@ class Context:
 
         return pinned_operator_keys(self.settings.key_dir)
 
+    def witnessed_checkpoints(self) -> list[str]:
+        """Checkpoints this home's certifiers cosigned (GREENLEDGER_HOME/witness/): the log
+        must still match them."""
+        folder = self.settings.home / "witness"
+        return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.checkpoint"))]
+
 
 def current() -> Context:
     return Context(load_settings())

@@ -14,7 +14,13 @@ from sqlmodel import Session
 
 from api.cli import Failed, fail_on_error
 from api.cli.context import Context, current
-from certificates.issuing import issue_declaration, issuer_dir, retire_issuer, revoke_declaration
+from certificates.issuing import (
+    issue_declaration,
+    issuer_dir,
+    issuer_root_files,
+    retire_issuer,
+    revoke_declaration,
+)
 from ledger import keys
 from ledger.checkpoint import Verifier
 from ledger.domain.footprints import Footprints
@@ -135,11 +141,6 @@ def _verify_url(data: bytes) -> str:
     return str(greenledger_data(payload)["verifyUrl"])
 
 
-def _default_trust(ctx: Context) -> list[Path]:
-    base = ctx.settings.key_dir / "issuers"
-    return sorted([*base.glob("*/ca-cert.pem"), *base.glob("*/retired/*/ca-cert.pem")])
-
-
 @click.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--trust", "trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -162,7 +163,7 @@ def verify(file: Path, trust: tuple[Path, ...], log_keys: tuple[str, ...], onlin
         click.echo(f"greenledger: error: cannot read {file}: {exc.strerror}", err=True)
         sys.exit(2)
     roots = []
-    for path in trust or _default_trust(ctx):
+    for path in trust or issuer_root_files(ctx.settings):
         try:
             roots += x509.load_pem_x509_certificates(path.read_bytes())
         except (OSError, ValueError) as exc:

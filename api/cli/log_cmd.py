@@ -152,10 +152,8 @@ def audit_command(as_json: bool, vkeys: tuple[str, ...], witness_files: tuple[st
                    or ctx.operator_verifiers())
     except OSError as exc:
         raise InputError(f"cannot read verifier key: {exc}", field="trust-vkey") from exc
-    witnessed = [Path(p).read_text(encoding="utf-8") for p in witness_files]
-    state_dir = ctx.settings.home / "witness"
-    if not witness_files and state_dir.is_dir():
-        witnessed = [p.read_text(encoding="utf-8") for p in sorted(state_dir.glob("*.checkpoint"))]
+    witnessed = ([Path(p).read_text(encoding="utf-8") for p in witness_files]
+                 or ctx.witnessed_checkpoints())
     bar = None
     if sys.stderr.isatty() and not as_json:
         bar = click.progressbar(length=max(ctx.log.size(), 1), label="auditing", file=sys.stderr)

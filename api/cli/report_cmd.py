@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from api.cli import Failed, fail_on_error
 from api.cli.context import Context, current
+from ledger.domain.full_audit import audit_inputs
 from ledger.domain.tables import Batch
 from ledger.errors import InputError
 from ledger.factors import FactorLibrary
@@ -210,24 +211,6 @@ def recycled_command(facility: str | None, year: int | None, month: int | None, 
         raise Failed()
 
 
-def _audit_inputs(ctx: Context) -> tuple[list[Any], list[Any], list[str]]:
-    """The audit ``greenledger audit`` runs: the pinned operator keys (current and retired) and
-    the keys the log announced, the key-rotation check, and the witnessed checkpoints kept in
-    GREENLEDGER_HOME/witness/."""
-    from ledger.checkpoint import Verifier
-    from ledger.domain.log_keys import key_history, rotation_check
-
-    trusted = ctx.operator_verifiers()
-    with Session(ctx.engine) as s:
-        announced = [Verifier.from_vkey(v) for v in key_history(s)]
-    seen = {v.vkey() for v in trusted}
-    keys = [*trusted, *(v for v in announced if v.vkey() not in seen)]
-    state_dir = ctx.settings.home / "witness"
-    witnessed = ([p.read_text(encoding="utf-8") for p in sorted(state_dir.glob("*.checkpoint"))]
-                 if state_dir.is_dir() else [])
-    return keys, [rotation_check(trusted)], witnessed
-
-
 @report_group.command("export")
 @click.option("--period", "kind", type=click.Choice(KINDS), default="year", show_default=True)
 @click.option("--year", type=int, required=True)
@@ -243,10 +226,13 @@ def export_command(kind: str, year: int, out: Path, family: str, gwp: str) -> No
     if suffix not in (".csv", ".json"):
         raise InputError(f"the output file must end in .csv or .json, got {out.name!r}", field="out")
     ctx = current()
-    keys, checks, witnessed = _audit_inputs(ctx)
+    inputs = audit_inputs(ctx.engine, ctx.operator_verifiers())
     try:
-        export = audited_export(ctx.engine, FactorLibrary.load(), kind=kind, year=year, operator_keys=keys,
-                                witnessed=witnessed, extra_checks=checks, family=family, gwp_set=gwp)
+        export = audited_export(ctx.engine, FactorLibrary.load(), kind=kind, year=year,
+                                operator_keys=inputs.operator_keys,
+                                certifier_keys=inputs.certifier_keys,
+                                witnessed=ctx.witnessed_checkpoints(),
+                                extra_checks=inputs.extra_checks, family=family, gwp_set=gwp)
     except LedgerNotClean as exc:
         for finding in exc.report.findings:
             click.echo(finding.line(), err=True)

@@ -19,17 +19,11 @@ from api.service import Service, service
 from api.v1.paths import PREFIX, operation_id
 from api.v1.responses import json_response
 from ledger.audit import AuditReport
-from ledger.checkpoint import Verifier
 from ledger.domain.full_audit import full_audit as run_full_audit
 from ledger.domain.full_audit import pinned_operator_keys
 
 bp = APIBlueprint("audit", __name__, url_prefix=PREFIX, abp_tags=[Tag(name="audit")],
                   operation_id_callback=operation_id)
-
-
-def trusted_operator_keys(svc: Service) -> list[Verifier]:
-    """The operator keys pinned in the key directory (current and retired)."""
-    return pinned_operator_keys(svc.settings.key_dir)
 
 
 def full_audit(svc: Service) -> AuditReport:

@@ -21,7 +21,7 @@ from typing import Any
 from cryptography import x509
 from flask import Flask, current_app
 
-from certificates.issuer import CA_FILE
+from certificates.issuing import issuer_root_files
 from certificates.verify import Report, verify_declaration
 from certificates.verify_online import OnlineCheck
 from ledger.checkpoint import Verifier
@@ -29,16 +29,15 @@ from ledger.config import Settings
 from ledger.domain.full_audit import pinned_operator_keys
 from ledger.errors import GreenledgerError
 
-#: the folder of :func:`certificates.issuing.issuer_dir` (one sub-folder per issuer)
-ISSUERS = "issuers"
 log = logging.getLogger("greenledger.web")
 
 
 def issuer_roots(settings: Settings) -> list[x509.Certificate]:
-    """The CA certificate of each issuer of this ledger (unreadable files are skipped and
-    logged: they then fail ``signer-trusted`` rather than the page)."""
+    """The CA certificate of each issuer of this ledger, current and retired (so declarations
+    signed before an issuer rotation still verify); unreadable files are skipped and logged:
+    they then fail ``signer-trusted`` rather than the page."""
     roots = []
-    for path in sorted((settings.key_dir / ISSUERS).glob(f"*/{CA_FILE}")):
+    for path in issuer_root_files(settings):
         try:
             roots.append(x509.load_pem_x509_certificate(path.read_bytes()))
         except (OSError, ValueError) as exc:

@@ -11,13 +11,14 @@ cosigners' keys.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from ledger import access, keys
-from ledger.audit import AuditReport, Progress, audit
+from ledger.audit import AuditReport, ExtraCheck, Progress, audit
 from ledger.checkpoint import Verifier
 from ledger.domain.log_keys import key_history, rotation_check
 from ledger.domain.replay import replay_check
@@ -30,13 +31,27 @@ def pinned_operator_keys(key_dir: Path) -> list[Verifier]:
     return found
 
 
-def full_audit(engine: Engine, trusted: Sequence[Verifier], *, witnessed: Sequence[str] = (),
-               progress: Progress | None = None, workers: int = 2) -> AuditReport:
+@dataclass(frozen=True)
+class AuditInputs:
+    operator_keys: list[Verifier]  # trusted, then announced (checked by the rotation check)
+    certifier_keys: list[Verifier]
+    extra_checks: list[ExtraCheck]
+
+
+def audit_inputs(engine: Engine, trusted: Sequence[Verifier]) -> AuditInputs:
+    """What the audit checks signatures with, and the domain checks it runs; for callers
+    that run the audit themselves (the provincial export audits inside its read snapshot)."""
     with Session(engine) as session:
         certifiers = access.cosigner_verifiers(session)
         announced = [Verifier.from_vkey(v) for v in key_history(session)]
     pinned = {v.vkey() for v in trusted}
-    operator_keys = [*trusted, *(v for v in announced if v.vkey() not in pinned)]
-    return audit(engine, operator_keys=operator_keys, certifier_keys=certifiers,
+    return AuditInputs([*trusted, *(v for v in announced if v.vkey() not in pinned)], certifiers,
+                       [replay_check(), rotation_check(list(trusted))])
+
+
+def full_audit(engine: Engine, trusted: Sequence[Verifier], *, witnessed: Sequence[str] = (),
+               progress: Progress | None = None, workers: int = 2) -> AuditReport:
+    inputs = audit_inputs(engine, trusted)
+    return audit(engine, operator_keys=inputs.operator_keys, certifier_keys=inputs.certifier_keys,
                  witnessed=witnessed, progress=progress, workers=workers,
-                 extra_checks=[replay_check(), rotation_check(list(trusted))])
+                 extra_checks=inputs.extra_checks)

@@ -207,3 +207,15 @@ def _party(engine, pid):
 
     with Session(engine) as s:
         return s.get(Party, pid)
+
+
+def test_the_web_verifier_trusts_retired_issuer_cas_too(world):
+    """The web pages used to glob only current CAs, so a declaration signed before an issuer
+    rotation failed there while the CLI accepted it; both now share issuer_root_files."""
+    from api.web.trust import issuer_roots
+
+    engine, settings = world
+    issuing.issue_declaration(engine, settings, EU, actor="p-smelter", create_demo_issuer=True)
+    old_ca = (issuing.issuer_dir(settings, "p-smelter") / "ca-cert.pem").read_bytes()
+    issuing.retire_issuer(settings, "p-smelter")
+    assert x509.load_pem_x509_certificate(old_ca) in issuer_roots(settings)
