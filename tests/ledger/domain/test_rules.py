@@ -258,3 +258,22 @@ def test_batch_projection_tracks_allocated_and_shipped(log):
     with log.writer() as w:
         row = w.session.get(Batch, "AL-1")
         assert (row.allocated_kwh, row.shipped_kg) == (500_000, 40_000)
+
+
+def test_one_transaction_sees_its_own_allocations(log):
+    """The allocation applier writes with Core statements; an applier later in the same
+    transaction, whose session already holds the certificate as an ORM instance, must see the
+    allocated MWh, not a stale copy: cancelling then leaves only the unallocated codes."""
+    cid = f"CN-GEC:{gec(1)}"
+    with log.writer() as w:
+        held = w.session.get(Certificate, cid)  # in the identity map before the allocations
+        w.append("allocation.recorded", "p-a", allocation("A1", 1, 700))
+        w.append("allocation.recorded", "p-a", allocation("A2", 701, 1000))
+        with pytest.raises(RuleViolation) as err:
+            w.append("allocation.recorded", "p-a", allocation("A3", 1, 1))
+        assert err.value.rule == "allocation.double-count"
+        w.append("certificate.cancelled", "p-a", {"certificate": cid, "reason": "expired"})
+        assert (held.allocated_kwh, held.cancelled_kwh) == (1_000_000, 0)
+    with log.writer() as w:
+        cert = w.session.get(Certificate, cid)
+        assert (cert.allocated_kwh, cert.cancelled_kwh, cert.status) == (1_000_000, 0, "cancelled")
