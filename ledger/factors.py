@@ -24,10 +24,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from ledger.errors import InputError, NotFound
+from ledger.footprint_model import FactorUse
 from ledger.numbers import D
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "factors.csv"
@@ -96,7 +99,7 @@ class FactorChoice:
     requested_year: int
     fallback: bool  # True: no factor of a year <= requested_year existed, a later one was used
 
-    @property
+    @cached_property
     def note(self) -> str | None:
         """A disclosure sentence when the factor's year is not the production year."""
         f = self.factor
@@ -122,7 +125,8 @@ class FactorLibrary:
     factors: tuple[Factor, ...]
     _by_id: Mapping[str, Factor] = field(init=False, repr=False, compare=False)
     #: answers of :meth:`grid` and :meth:`lca_technology`, which scan the series by pattern
-    _memo: dict[tuple[str, ...], FactorChoice] = field(init=False, repr=False, compare=False)
+    #: lookups already made: FactorChoice, Factor, FactorUse or a LookupError, by kind and key
+    _memo: dict[tuple[str, ...], Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_id: dict[str, Factor] = {}
@@ -181,15 +185,26 @@ class FactorLibrary:
         """The electricity factor of ``family`` for ``region`` and ``basis`` (``average``;
         ``ghg_co2_grid`` also ``excl_market_nonfossil``, ``fossil``) of the latest year not after
         ``year``; if only later years exist, the latest available, flagged as a fallback."""
+        found = self.find_grid(family, region, year, basis=basis)
+        if found is None:
+            raise NotFound(f"no {family} {basis} factor for region {region} in the library",
+                           field="factor_id")
+        return found
+
+    def find_grid(self, family: str, region: str, year: int, *,
+                  basis: str = "average") -> FactorChoice | None:
+        """As :meth:`grid`, but ``None`` for a region without such factors (callers fall back
+        from province to grid region to country for every batch: no exception for that)."""
         key = ("grid", family, region, str(year), basis)
-        if key not in self._memo:
-            try:
-                self._memo[key] = self._grid(family, region, year, basis)
-            except LookupError as exc:  # a region without factors: callers fall back, often
-                self._memo[key] = exc  # type: ignore[assignment]
-        found = self._memo[key]
-        if isinstance(found, LookupError):
-            raise found
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        try:
+            found: FactorChoice | None = self._grid(family, region, year, basis)
+        except NotFound:
+            found = None
+        self._memo[key] = found
         return found
 
     def _grid(self, family: str, region: str, year: int, basis: str) -> FactorChoice:
@@ -225,6 +240,12 @@ class FactorLibrary:
 
     def gwp(self, gas: str, gwp_set: str) -> Factor:
         """GWP100 of ``gas`` (CO2, CH4, N2O, CF4, C2F6) in IPCC ``AR5`` or ``AR6``."""
+        found = self._memo.get(("gwp", gas, gwp_set))
+        if found is None:
+            found = self._memo[("gwp", gas, gwp_set)] = self._gwp(gas, gwp_set)
+        return found  # type: ignore[no-any-return]
+
+    def _gwp(self, gas: str, gwp_set: str) -> Factor:
         if gas not in GASES:
             raise InputError(f"no GWP for gas {gas!r}; one of {', '.join(GASES)}", field="gas")
         if gwp_set not in GWP_SETS:
@@ -240,6 +261,14 @@ class FactorLibrary:
         ``amount_unit``, refuse an amount measured in another unit than the factor's denominator
         (``t`` for ``kg CO2/t``, ``m3`` for ``kg CO2/m3``): the engine never converts units.
         ``field`` prefixes the error's field (``fuels[2]`` -> ``fuels[2].unit``)."""
+        found = self._memo.get(("combustion", fuel, gas, amount_unit or ""))
+        if found is not None:  # only lookups that succeeded are remembered: errors name the field
+            return found  # type: ignore[no-any-return]
+        f = self._combustion(fuel, gas, amount_unit=amount_unit, field=field)
+        self._memo[("combustion", fuel, gas, amount_unit or "")] = f
+        return f
+
+    def _combustion(self, fuel: str, gas: str, *, amount_unit: str | None, field: str | None) -> Factor:
         fuel_field = f"{field}.fuel" if field else "fuel"
         unit_field = f"{field}.unit" if field else "unit"
         if gas not in ("CO2", "CH4", "N2O"):
@@ -257,6 +286,16 @@ class FactorLibrary:
             raise InputError(f"fuel {fuel} amount is in {amount_unit!r} but {f.factor_id} is per "
                              f"{f.per_unit!r} ({f.unit}); give the amount in {f.per_unit}", field=unit_field)
         return f
+
+    def use(self, f: Factor, used_for: str) -> FactorUse:
+        """``f`` as used in a figure for ``used_for`` (roles ``"; "``-separated); the same
+        object each time, so footprints over hundreds of batches do not rebuild it."""
+        key = ("use", f.factor_id, used_for)
+        found = self._memo.get(key)
+        if found is None or found.value is not f.value:
+            found = self._memo[key] = FactorUse(
+                f.factor_id, f.name, f.value, f.unit, f.source, f.year, used_for, f.status)
+        return found  # type: ignore[no-any-return]
 
     def material(self, factor_id: str) -> Factor:
         """A purchased material's cradle-to-gate factor (``kg CO2e/t``)."""

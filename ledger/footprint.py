@@ -34,6 +34,8 @@ shares: ``footprint_model``; the electricity rules (residual, fallbacks): ``foot
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
@@ -100,7 +102,7 @@ def batch_footprint(
     try:
         with localcontext(CONTEXT):
             _validate(facts)
-            tally = _Tally()
+            tally = _Tally(library=library)
             _price_inputs(facts, tally, library, upstream, suppliers, family, gwp_set)
             _price_direct(facts, tally, library, gwp_set)
             _add_electricity(tally, price_electricity(facts, library, family))
@@ -204,33 +206,49 @@ class _Tally:
     primary: Decimal = ZERO
     tiers: int = 1
     by_gas: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BY_GAS_KEYS, ZERO))
-    notes: list[str] = field(default_factory=list)
-    uses: dict[str, tuple[FactorUse, list[str]]] = field(default_factory=dict)
+    #: disclosures in order, without repeats (a dict: a shipment merges hundreds of them)
+    notes: dict[str, None] = field(default_factory=dict)
+    #: factor id -> (the factor as first met, its roles in order without repeats)
+    uses: dict[str, tuple[Factor | FactorUse, dict[str, None]]] = field(default_factory=dict)
+    #: the library whose factors are used (None for a shipment, which only merges uses)
+    library: FactorLibrary | None = None
 
     def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
+        self.notes[text] = None
 
     def use(self, f: Factor | FactorUse, role: str) -> None:
         """Record a factor (or an already recorded use) under ``role``; one entry per factor id."""
-        if isinstance(f, Factor):
-            f = FactorUse(f.factor_id, f.name, f.value, f.unit, f.source, f.year, role, f.status)
-        if f.factor_id not in self.uses:
-            self.uses[f.factor_id] = (f, [])
-        roles = self.uses[f.factor_id][1]
-        for r in role.split("; "):
-            if r not in roles:
-                roles.append(r)
+        entry = self.uses.get(f.factor_id)
+        if entry is None:
+            entry = self.uses[f.factor_id] = (f, {})
+        roles = entry[1]
+        if role not in roles:
+            for r in _roles(role):
+                roles[r] = None
 
     def merge(self, uses: Iterable[FactorUse], notes: Iterable[str], *, prefix: str) -> None:
         for u in uses:
             self.use(u, u.used_for)
-        for n in notes:
-            self.note(prefix + n)
+        self.notes.update(dict.fromkeys(prefix + n for n in notes))
 
     def factor_uses(self) -> tuple[FactorUse, ...]:
-        return tuple(FactorUse(u.factor_id, u.name, u.value, u.unit, u.source, u.year, "; ".join(roles),
-                               u.status) for u, roles in self.uses.values())
+        out = []
+        for f, roles in self.uses.values():
+            used_for = "; ".join(roles)
+            if isinstance(f, FactorUse):
+                out.append(f if f.used_for == used_for else dataclasses.replace(f, used_for=used_for))
+            elif self.library is not None:
+                out.append(self.library.use(f, used_for))
+            else:
+                out.append(FactorUse(f.factor_id, f.name, f.value, f.unit, f.source, f.year, used_for,
+                                     f.status))
+        return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _roles(used_for: str) -> tuple[str, ...]:
+    """``"a; b"`` -> ``("a", "b")``: the roles of a recorded use (a handful of distinct strings)."""
+    return tuple(used_for.split("; "))
 
 
 def _check_method(family: str, gwp_set: str) -> None:
@@ -339,27 +357,29 @@ def _price_inputs(facts: BatchFacts, tally: _Tally, library: FactorLibrary,
 
 
 def _price_direct(facts: BatchFacts, tally: _Tally, library: FactorLibrary, gwp_set: str) -> None:
-    def add(gas: str, kg_gas: Decimal, where: str) -> None:
+    gwp_role = f"GWP100 {gwp_set}"
+
+    def add(gas: str, kg_gas: Decimal, where: Callable[[], str]) -> None:
         try:
             gwp = library.gwp(gas, gwp_set)
         except (NotFound, InputError) as exc:
-            raise InputError(exc.message, field=where) from None
+            raise InputError(exc.message, field=where()) from None
         kg = kg_gas * gwp.value
         tally.direct += kg
         tally.primary += kg
         tally.by_gas[gas] += kg
-        tally.use(gwp, f"GWP100 {gwp_set}")
+        tally.use(gwp, gwp_role)
 
     for i, fuel in enumerate(facts.fuels):
         for gas in ("CO2", "CH4", "N2O"):
             cf = library.combustion(fuel.fuel, gas, amount_unit=fuel.unit, field=f"fuels[{i}]")
             tally.use(cf, "direct combustion")
-            add(gas, fuel.amount * cf.value, f"fuels[{i}].fuel")
+            add(gas, fuel.amount * cf.value, lambda: f"fuels[{i}].fuel")  # noqa: B023 - called at once
     for i, pe in enumerate(facts.process_emissions):
         if pe.gas not in GAS_KEYS:
             raise InputError(f"unknown process gas {pe.gas!r}; one of {', '.join(GAS_KEYS)}",
                              field=f"process_emissions[{i}].gas")
-        add(pe.gas, pe.kg, f"process_emissions[{i}].gas")
+        add(pe.gas, pe.kg, lambda: f"process_emissions[{i}].gas")  # noqa: B023 - called at once
 
 
 def _add_electricity(tally: _Tally, price: ElectricityPrice) -> None:

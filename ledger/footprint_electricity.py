@@ -60,10 +60,9 @@ def _grid_choice(library: FactorLibrary, family: str, regions: Sequence[str], ye
                  *, basis: str = "average") -> tuple[FactorChoice, str]:
     """The first region of ``regions`` (most local first) with a factor, and which one it was."""
     for region in regions:
-        try:
-            return library.grid(family, region, year, basis=basis), region
-        except NotFound:
-            continue
+        found = library.find_grid(family, region, year, basis=basis)
+        if found is not None:
+            return found, region
     raise InputError(f"no {family} {basis} factor for any of {', '.join(regions)}", field="grid_region")
 
 
@@ -90,12 +89,13 @@ def _price(facts: BatchFacts, library: FactorLibrary, family: str) -> Electricit
 
     if uncovered > 0:
         if family == "ghg_co2_grid":
-            try:
-                res = library.grid(family, facts.country, year, basis="excl_market_nonfossil")
+            found = library.find_grid(family, facts.country, year, basis="excl_market_nonfossil")
+            if found is not None:
+                res = found
                 notes.append(f"market-based: no provincial residual mix exists in China; national factor "
                              f"excluding market-traded non-fossil power {res.factor.factor_id} used for "
                              f"{s(uncovered, MWH)} uncovered MWh (never the provincial average)")
-            except NotFound:
+            else:
                 res, _ = _grid_choice(library, family, (facts.country,), year)
                 notes.append(f"market-based: no residual-like factor for {facts.country}; national grid "
                              f"average {res.factor.factor_id} used as a fallback for {s(uncovered, MWH)} "

@@ -55,7 +55,9 @@ ZERO = Decimal(0)
 def _coerce(obj: object, *names: str) -> None:
     """Parse the named fields of a frozen dataclass as decimals (refusing floats)."""
     for name in names:
-        object.__setattr__(obj, name, D(getattr(obj, name), field=name))
+        value = getattr(obj, name)
+        if type(value) is not Decimal or not value.is_finite():  # the common case costs nothing
+            object.__setattr__(obj, name, D(value, field=name))
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -176,15 +178,14 @@ class Basis:
 
     @property
     def total(self) -> Decimal:
-        with localcontext(CONTEXT):
-            return self.upstream + self.direct + self.electricity
+        return CONTEXT.add(CONTEXT.add(self.upstream, self.direct), self.electricity)
 
     def scaled(self, numerator: Decimal, denominator: Decimal) -> Basis:
         """``self × numerator / denominator`` per stage (full precision)."""
-        with localcontext(CONTEXT):
-            return Basis(div(self.upstream * numerator, denominator),
-                         div(self.direct * numerator, denominator),
-                         div(self.electricity * numerator, denominator))
+        mul, d = CONTEXT.multiply, CONTEXT.divide
+        return Basis(d(mul(self.upstream, numerator), denominator),
+                     d(mul(self.direct, numerator), denominator),
+                     d(mul(self.electricity, numerator), denominator))
 
     def to_json(self, suffix: str = "kg_co2e") -> dict[str, str]:
         return {f"upstream_{suffix}": s(self.upstream, KG_CO2E),

@@ -11,7 +11,7 @@ string; intermediate sums keep full precision (the context below has 34 digits).
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from ledger.errors import InputError
 
@@ -67,8 +67,7 @@ def positive(value: str | int | Decimal, *, field: str, allow_zero: bool = False
 
 def q(value: Decimal, exp: Decimal) -> Decimal:
     """Round half-even to the exponent ``exp`` (e.g. ``MWH``)."""
-    with localcontext(CONTEXT):
-        return value.quantize(exp, rounding=ROUND_HALF_EVEN)
+    return value.quantize(exp, rounding=ROUND_HALF_EVEN, context=CONTEXT)
 
 
 def s(value: Decimal, exp: Decimal) -> str:
@@ -77,6 +76,5 @@ def s(value: Decimal, exp: Decimal) -> str:
 
 
 def div(a: Decimal, b: Decimal) -> Decimal:
-    """Division in the module's context (34 digits, half-even)."""
-    with localcontext(CONTEXT):
-        return a / b
+    """Division in the module's context (34 digits, half-even), whatever the caller's context."""
+    return CONTEXT.divide(a, b)

@@ -14,8 +14,9 @@ import json
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlmodel import Session
 
 from ledger.domain.fields import milli_to_decimal
@@ -56,7 +57,7 @@ def _months(start: str, end: str) -> set[str]:
     return out
 
 
-def _overlap_codes(alloc: Allocation, cert: Certificate, voucher: Voucher) -> int:
+def _overlap_codes(alloc: Row[Any], cert: Row[Any], voucher: Row[Any]) -> int:
     assert voucher.certificate_first and voucher.certificate_last
     try:
         block, a, _ = parse_serial(cert.registry_name, voucher.certificate_first, field="v")
@@ -68,59 +69,74 @@ def _overlap_codes(alloc: Allocation, cert: Certificate, voucher: Voucher) -> in
     return max(0, min(b, alloc.last_no) - max(a, alloc.first_no) + 1)
 
 
+#: the columns a footprint reads, per table (plain rows: no ORM instances to build)
+_BATCH = (Batch.batch_id, Batch.facility, Batch.product, Batch.kg, Batch.period_start,
+          Batch.period_end, Batch.electricity_kwh, Batch.allocated_kwh, Batch.recycled_kg,
+          Batch.details)
+_FACILITY = (Facility.facility_id, Facility.grid_region, Facility.province, Facility.country)
+_VOUCHER = (Voucher.facility, Voucher.period_start, Voucher.period_end, Voucher.kwh,
+            Voucher.certificate_first, Voucher.certificate_last)
+_ALLOCATION = (Allocation.allocation_id, Allocation.batch_id, Allocation.certificate_id,
+               Allocation.kwh, Allocation.first_no, Allocation.last_no)
+_CERTIFICATE = (Certificate.certificate_id, Certificate.registry_name.label("registry_name"),
+                Certificate.block, Certificate.technology, Certificate.generation_month,
+                Certificate.attested_by)
+
+
 class Snapshot:
     """The projection rows the footprints of a set of batches need, loaded with a few ``IN``
-    queries for the whole upstream closure instead of several queries per batch."""
+    queries for the whole upstream closure instead of several queries per batch. Rows are
+    read-only named tuples with the tables' attribute names."""
 
     def __init__(self, session: Session, batch_ids: set[str]) -> None:
         self.session = session
-        self.batches: dict[str, Batch] = {}
-        self.facilities: dict[str, Facility] = {}
-        self.allocations: dict[str, list[Allocation]] = {}
-        self.certificates: dict[str, Certificate] = {}
-        self.vouchers: dict[str, list[Voucher]] = {}
-        self.peers: dict[str, list[Batch]] = {}
+        self.batches: dict[str, Row[Any]] = {}
+        self.facilities: dict[str, Row[Any]] = {}
+        self.allocations: dict[str, list[Row[Any]]] = {}
+        self.certificates: dict[str, Row[Any]] = {}
+        self.vouchers: dict[str, list[Row[Any]]] = {}
+        self.peers: dict[str, list[Row[Any]]] = {}
         self.load(batch_ids)
 
     def load(self, batch_ids: set[str]) -> None:
         todo = batch_ids - self.batches.keys()
         if not todo:
             return
-        new: list[Batch] = []
-        while todo:  # the upstream closure, one tier per round
-            rows = list(self.session.scalars(select(Batch).where(Batch.batch_id.in_(todo))))
-            self.batches.update((b.batch_id, b) for b in rows)
-            new += rows
-            ups = {r for (r,) in self.session.execute(
-                select(BatchInput.upstream).where(BatchInput.batch_id.in_(todo)))}
-            todo = ups - self.batches.keys()
+        execute = self.session.connection().execute  # Core: plain rows, no ORM loading
+        # the upstream closure in one recursive query (UNION: each batch once, ends on a cycle)
+        closure = select(Batch.batch_id.label("id")).where(Batch.batch_id.in_(todo)).cte(
+            "closure", recursive=True)
+        closure = closure.union(select(BatchInput.upstream).join(
+            closure, BatchInput.batch_id == closure.c.id))
+        new = [b for b in execute(select(*_BATCH).where(Batch.batch_id.in_(select(closure.c.id))))
+               if b.batch_id not in self.batches]
+        self.batches.update((b.batch_id, b) for b in new)
         new_facilities = {b.facility for b in new} - self.facilities.keys()
         if new_facilities:
-            for fac in self.session.scalars(select(Facility).where(
-                    Facility.facility_id.in_(new_facilities))):
+            for fac in execute(select(*_FACILITY).where(Facility.facility_id.in_(new_facilities))):
                 self.facilities[fac.facility_id] = fac
-            for v in self.session.scalars(select(Voucher).where(Voucher.facility.in_(new_facilities))):
+            for v in execute(select(*_VOUCHER).where(Voucher.facility.in_(new_facilities))
+                             .order_by(Voucher.seq)):
                 self.vouchers.setdefault(v.facility, []).append(v)
         missing = [b.batch_id for b in new]
         for b in missing:
             self.allocations[b] = []
-        for a in self.session.scalars(select(Allocation).where(Allocation.batch_id.in_(missing))
-                                      .order_by(Allocation.seq)):
+        for a in execute(select(*_ALLOCATION).where(Allocation.batch_id.in_(missing))
+                         .order_by(Allocation.seq)):
             self.allocations[a.batch_id].append(a)
         cert_ids = {a.certificate_id for b in missing for a in self.allocations[b]} - set(self.certificates)
         if cert_ids:
-            for c in self.session.scalars(select(Certificate).where(
-                    Certificate.certificate_id.in_(cert_ids))):
+            for c in execute(select(*_CERTIFICATE).where(Certificate.certificate_id.in_(cert_ids))):
                 self.certificates[c.certificate_id] = c
 
-    def peers_of(self, facility: str) -> list[Batch]:
+    def peers_of(self, facility: str) -> list[Row[Any]]:
         if facility not in self.peers:
-            self.peers[facility] = list(self.session.scalars(
-                select(Batch).where(Batch.facility == facility)))
+            self.peers[facility] = list(self.session.connection().execute(
+                select(*_BATCH).where(Batch.facility == facility)))
         return self.peers[facility]
 
 
-def green_allocations(snap: Snapshot, batch: Batch) -> tuple[GreenAllocation, ...]:
+def green_allocations(snap: Snapshot, batch: Row[Any]) -> tuple[GreenAllocation, ...]:
     allocs = snap.allocations.get(batch.batch_id, [])
     if not allocs:
         return ()
@@ -208,9 +224,10 @@ class Footprints:
         return self._cache[batch_id]
 
     def shipment(self, shipment_id: str) -> ShipmentFootprint:
-        if self.session.get(Shipment, shipment_id) is None:
+        execute = self.session.connection().execute
+        if execute(select(Shipment.shipment_id).where(Shipment.shipment_id == shipment_id)).first() is None:
             raise NotFound(f"no shipment {shipment_id!r}", field="shipment")
-        lines = list(self.session.scalars(select(ShipmentLine).where(
+        lines = list(execute(select(ShipmentLine.batch_id, ShipmentLine.kg).where(
             ShipmentLine.shipment_id == shipment_id).order_by(ShipmentLine.batch_id)))
         self._snapshot({ln.batch_id for ln in lines})
         return shipment_footprint([(self.batch(ln.batch_id), milli_to_decimal(ln.kg))
