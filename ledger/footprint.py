@@ -227,8 +227,13 @@ class _Tally:
                 roles[r] = None
 
     def merge(self, uses: Iterable[FactorUse], notes: Iterable[str], *, prefix: str) -> None:
-        for u in uses:
-            self.use(u, u.used_for)
+        mine = self.uses
+        for u in uses:  # use(u, u.used_for), inlined: a shipment merges thousands of uses
+            entry = mine.get(u.factor_id)
+            if entry is None:
+                mine[u.factor_id] = (u, dict.fromkeys(_roles(u.used_for)))
+            elif u.used_for not in entry[1]:
+                entry[1].update(dict.fromkeys(_roles(u.used_for)))
         self.notes.update(dict.fromkeys(prefix + n for n in notes))
 
     def factor_uses(self) -> tuple[FactorUse, ...]:

@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
+from functools import cached_property
 from typing import Any, Literal
 
 from ledger.errors import InputError
@@ -176,7 +177,7 @@ class Basis:
     direct: Decimal
     electricity: Decimal
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         return CONTEXT.add(CONTEXT.add(self.upstream, self.direct), self.electricity)
 

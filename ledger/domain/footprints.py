@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, select
 from sqlmodel import Session
@@ -69,10 +69,24 @@ def _overlap_codes(alloc: Row[Any], cert: Row[Any], voucher: Row[Any]) -> int:
     return max(0, min(b, alloc.last_no) - max(a, alloc.first_no) + 1)
 
 
+class BatchRow(NamedTuple):
+    """What a footprint reads of a batch row (a named tuple: attribute reads of SQLAlchemy
+    rows cost ~10x more, and a shipment reads ten of each of hundreds of batches)."""
+
+    batch_id: str
+    facility: str
+    product: str
+    kg: int
+    period_start: str
+    period_end: str
+    electricity_kwh: int
+    allocated_kwh: int
+    recycled_kg: int
+    details: str
+
+
 #: the columns a footprint reads, per table (plain rows: no ORM instances to build)
-_BATCH = (Batch.batch_id, Batch.facility, Batch.product, Batch.kg, Batch.period_start,
-          Batch.period_end, Batch.electricity_kwh, Batch.allocated_kwh, Batch.recycled_kg,
-          Batch.details)
+_BATCH = tuple(getattr(Batch, name) for name in BatchRow._fields)
 _FACILITY = (Facility.facility_id, Facility.grid_region, Facility.province, Facility.country)
 _VOUCHER = (Voucher.facility, Voucher.period_start, Voucher.period_end, Voucher.kwh,
             Voucher.certificate_first, Voucher.certificate_last)
@@ -90,12 +104,12 @@ class Snapshot:
 
     def __init__(self, session: Session, batch_ids: set[str]) -> None:
         self.session = session
-        self.batches: dict[str, Row[Any]] = {}
+        self.batches: dict[str, BatchRow] = {}
         self.facilities: dict[str, Row[Any]] = {}
         self.allocations: dict[str, list[Row[Any]]] = {}
         self.certificates: dict[str, Row[Any]] = {}
         self.vouchers: dict[str, list[Row[Any]]] = {}
-        self.peers: dict[str, list[Row[Any]]] = {}
+        self.peers: dict[str, list[BatchRow]] = {}
         self.load(batch_ids)
 
     def load(self, batch_ids: set[str]) -> None:
@@ -108,8 +122,8 @@ class Snapshot:
             "closure", recursive=True)
         closure = closure.union(select(BatchInput.upstream).join(
             closure, BatchInput.batch_id == closure.c.id))
-        new = [b for b in execute(select(*_BATCH).where(Batch.batch_id.in_(select(closure.c.id))))
-               if b.batch_id not in self.batches]
+        rows = execute(select(*_BATCH).where(Batch.batch_id.in_(select(closure.c.id))))
+        new = [BatchRow._make(b) for b in rows if b.batch_id not in self.batches]
         self.batches.update((b.batch_id, b) for b in new)
         new_facilities = {b.facility for b in new} - self.facilities.keys()
         if new_facilities:
@@ -129,14 +143,14 @@ class Snapshot:
             for c in execute(select(*_CERTIFICATE).where(Certificate.certificate_id.in_(cert_ids))):
                 self.certificates[c.certificate_id] = c
 
-    def peers_of(self, facility: str) -> list[Row[Any]]:
+    def peers_of(self, facility: str) -> list[BatchRow]:
         if facility not in self.peers:
-            self.peers[facility] = list(self.session.connection().execute(
-                select(*_BATCH).where(Batch.facility == facility)))
+            self.peers[facility] = [BatchRow._make(b) for b in self.session.connection().execute(
+                select(*_BATCH).where(Batch.facility == facility))]
         return self.peers[facility]
 
 
-def green_allocations(snap: Snapshot, batch: Row[Any]) -> tuple[GreenAllocation, ...]:
+def green_allocations(snap: Snapshot, batch: BatchRow) -> tuple[GreenAllocation, ...]:
     allocs = snap.allocations.get(batch.batch_id, [])
     if not allocs:
         return ()
