@@ -6,7 +6,8 @@ reader without an Asian font pack renders it as boxes (measured here). So we emb
 of a TrueType CJK font instead: WenQuanYi Micro Hei, which the set-up installs (Debian
 package ``fonts-wqy-microhei``). reportlab's ``TTFont(..., subfontIndex=0)`` on the ``.ttc``
 collection embeds only the glyphs used, with a ToUnicode map, so the text also extracts
-(pypdf, ``pdftotext``) — which the verifier relies on to compare printed figures.
+(pypdf, ``pdftotext``, PDFium in :mod:`certificates.pdf_text`) — which the verifier relies on to
+compare printed figures.
 
 If the font file is absent we fall back to ``STSong-Light`` and warn loudly: the PDF is still
 valid and signed, but its Chinese may not display everywhere. Registration happens once per

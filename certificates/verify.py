@@ -15,7 +15,8 @@ DESIGN §6 (verification) and §9 (``greenledger verify FILE.pdf [--trust CERT] 
 ``payload-signature``   the detached JWS verifies over the JCS bytes of the attached payload
                         and its ``x5c`` leaf is the certificate that signed the PDF.
 ``printed-figures``     each line of :func:`certificates.figures.printed_figures` of the payload
-                        appears in the text of the PDF as displayed (pypdf; whitespace ignored).
+                        appears in the text the PDF's pages display, latest revision
+                        (PDFium, :mod:`certificates.pdf_text`; whitespace ignored).
 ``ledger-entry``        the payload's ledger entry is canonical, hashes to the stated leaf
                         hash, is a ``declaration.issued`` entry naming this declaration and the
                         SHA-256 of the JCS bytes of :func:`certificates.pact.payload_core`.
@@ -36,6 +37,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,8 +50,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
-from pypdf import PdfReader
 
+from certificates import pdf_text
 from certificates.attachments import AttachmentError, attachment_bytes, embedded_files
 from certificates.figures import FIGURES, ledger_part, missing_figures
 from certificates.jws import verify_detached
@@ -152,6 +154,29 @@ def _subject(cert: Any) -> str:
         return "an unreadable certificate"
 
 
+class _Roots(threading.local):
+    """Trust roots in pyHanko's (asn1crypto) form, per thread: asn1crypto parses lazily, so
+    its objects are not shared between threads."""
+
+    def __init__(self) -> None:
+        self.converted: dict[x509.Certificate, Any] = {}
+
+
+_ROOTS = _Roots()
+
+
+def _asn1_root(cert: x509.Certificate) -> Any:
+    """``cert`` in pyHanko's form, converted once (per thread). A validation context hashes
+    each root's name, prepared per RFC 4518 (slow for CJK names), and asn1crypto keeps that
+    on the parsed object, so the context is cheap to build again for each file."""
+    converted = _ROOTS.converted
+    if cert not in converted:
+        if len(converted) >= 64:
+            converted.clear()
+        converted[cert] = translate_pyca_cryptography_cert_to_asn1(cert)
+    return converted[cert]
+
+
 def _who(cert: x509.Certificate) -> str:
     return f"{cert.subject.rfc4514_string()}, serial {cert.serial_number:x}"
 
@@ -247,7 +272,7 @@ class _Verification:
         self.signature = signature
         self.report.signer = _subject(signature.signer_cert)
         context = ValidationContext(
-            trust_roots=[translate_pyca_cryptography_cert_to_asn1(c) for c in self.trust_roots],
+            trust_roots=[_asn1_root(c) for c in self.trust_roots],
             allow_fetching=False,
         )
         self.status = status = validate_pdf_signature(
@@ -333,17 +358,16 @@ class _Verification:
 
     def _check_figures(self) -> str:
         assert self.payload is not None
-        reader = PdfReader(io.BytesIO(self.data), strict=False)
-        if len(reader.pages) > MAX_PAGES:
-            raise _Fail(f"more than {MAX_PAGES} pages")
-        # The renderer prints the figures on page 1; read further pages only if needed
-        # (text extraction is most of the verifier's time).
-        text, missing = "", list(FIGURES)
-        for page in reader.pages:
-            text += "\n" + (page.extract_text() or "")
-            missing = missing_figures(self.payload, text)
-            if not missing:
-                return f"the payload's {len(FIGURES)} headline figures are printed"
+        with pdf_text.document(self.data) as doc:
+            if len(doc) > MAX_PAGES:
+                raise _Fail(f"more than {MAX_PAGES} pages")
+            # The renderer prints the figures on page 1; read further pages only if needed.
+            text, missing = "", list(FIGURES)
+            for index in range(len(doc)):
+                text += "\n" + pdf_text.page_text(doc, index)
+                missing = missing_figures(self.payload, text)
+                if not missing:
+                    return f"the payload's {len(FIGURES)} headline figures are printed"
         raise _Fail("not printed as in the payload: " + ", ".join(missing))
 
     # --- the ledger ---------------------------------------------------------------------------
