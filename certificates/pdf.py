@@ -366,6 +366,14 @@ def render_declaration(content: DeclarationContent, payload: dict[str, Any]) -> 
 
     story.append(KeepTogether([Paragraph("绿色电力 Green electricity", st["h"]),
                                _green(c, st)]))
+    # the ledger reference sits on page 1, by the figures it proves: page 2 grows with the
+    # certificates and factors of the shipment (DESIGN §6: one or two pages)
+    story.append(KeepTogether([Paragraph("账本记录 Ledger reference", st["h"]),
+                               *_ledger(payload, st), Paragraph(
+        "本声明的机器可读数据（PACT v3 ProductFootprint）及其 JWS 签名作为附件嵌入，并以 PAdES "
+        "电子签名签署。The machine-readable payload (PACT v3 ProductFootprint, "
+        "declaration.json) and its detached JWS (declaration.jws) are attached; the file is "
+        "PAdES-signed by the issuer. Verify: greenledger verify FILE.pdf", st["tiny"])]))
     story.append(PageBreak())
     story.append(Paragraph("绿证 Green-power certificates retired to the shipped batches 已注销至所发运批次",
                            st["h"]))
@@ -381,13 +389,6 @@ def render_declaration(content: DeclarationContent, payload: dict[str, Any]) -> 
     story.append(Paragraph(_t(c.boundary), st["small"]))
     for note in c.notes:
         story.append(Paragraph("• " + _t(note), st["tiny"]))
-    story.append(Paragraph("账本记录 Ledger reference", st["h"]))
-    story += _ledger(payload, st)
-    story.append(Paragraph(
-        "本声明的机器可读数据（PACT v3 ProductFootprint）及其 JWS 签名作为附件嵌入，并以 PAdES "
-        "电子签名签署。The machine-readable payload (PACT v3 ProductFootprint, "
-        "declaration.json) and its detached JWS (declaration.jws) are attached; the file is "
-        "PAdES-signed by the issuer. Verify: greenledger verify FILE.pdf", st["tiny"]))
     on_page = _on_page(font, c.declaration_id)
     # Flate only, no ASCII85 layer: smaller file, and faster text extraction when verifying
     saved, rl_config.useA85 = rl_config.useA85, 0
