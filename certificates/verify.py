@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -175,6 +176,14 @@ def _asn1_root(cert: x509.Certificate) -> Any:
             converted.clear()
         converted[cert] = translate_pyca_cryptography_cert_to_asn1(cert)
     return converted[cert]
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except (ValueError, TypeError, InvalidSignature):
+        return False
 
 
 def _who(cert: x509.Certificate) -> str:
@@ -318,8 +327,27 @@ class _Verification:
             problem = status.trust_problem_indic
             reason = problem.name if problem is not None else "no path to a trusted root"
             raise _Fail(f"{self.report.signer} does not chain to a trusted root ({reason})")
+        self._check_carried(status.validation_path)
         root = status.validation_path[0]
         return f"{self.report.signer} chains to {_subject(root)}"
+
+    def _check_carried(self, path: Any) -> None:
+        """The CMS certificate set is not covered by the signature, and validation uses only
+        the certificates of the path it builds (to a trust root, which may be the issuer's own
+        certificate): a carried copy of the CA could be altered unnoticed (found by fuzzing).
+        So each carried certificate is on the validated path byte for byte, or its signature
+        verifies under the key of a certificate on the path or carried (itself, if self-issued)."""
+        der = serialization.Encoding.DER
+        on_path = {c.dump() for c in path.iter_certs(include_root=True)}
+        carried = [x509.load_der_x509_certificate(c.chosen.dump())
+                   for c in self.signature.signed_data["certificates"] or ()]
+        pool = carried + [x509.load_der_x509_certificate(d) for d in on_path]
+        for cert in carried:
+            if cert.public_bytes(der) in on_path:
+                continue
+            if not any(_issued_by(cert, issuer) for issuer in pool):
+                raise _Fail(f"the signature carries a certificate whose own signature does not "
+                            f"verify ({_who(cert)}): altered or foreign")
 
     # --- the attachments ----------------------------------------------------------------------
 

@@ -110,3 +110,27 @@ def test_a_hex_digit_of_the_signature_in_the_other_case_is_refused(world):
     i = next(i for i in range(start + 1, start + 200) if data[i:i + 1].isalpha())
     data[i] ^= 0x20
     assert not world.verify(bytes(data)).valid
+
+
+def test_an_altered_copy_of_the_ca_certificate_in_the_signature_is_refused(world):
+    """Found by the fuzz run: the CMS certificate set is outside what the signature covers,
+    and the CA's copy in it is not what validation uses (the trust root is), so a flipped digit
+    inside that copy changed nothing that was checked. Every carried certificate must be on the
+    validated chain byte for byte, or carry a signature that verifies."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    ca_hex = world.identity.chain[-1].public_bytes(Encoding.DER).hex().encode()
+    start, end = _contents_gap(world.a.pdf)
+    gap = world.a.pdf[start:end]
+    at = gap.lower().find(ca_hex)
+    assert at > 0, "the signature carries the CA certificate"
+    data = bytearray(world.a.pdf)
+    i = start + at + len(ca_hex) - 8  # inside the CA's own signature value
+    data[i] = ord("1") if data[i] != ord("1") else ord("2")
+    report = world.verify(bytes(data))
+    assert not report.valid and report.failed == ["signer-trusted"]
+    assert "does not verify" in report.check("signer-trusted").detail
+    # pinned to the issuer's own certificate, the carried CA is off the path: still checked
+    report = world.verify(bytes(data), trust_roots=[world.identity.cert])
+    assert report.failed == ["signer-trusted"]
+    assert world.verify(world.a.pdf, trust_roots=[world.identity.cert]).valid
