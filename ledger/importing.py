@@ -16,10 +16,11 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -220,8 +221,113 @@ def _lookup(session: Session, actor: str | None) -> Callable[[str, str], str]:
     return lookup
 
 
-def read_rows(kind: str, source: Path | str | io.TextIOBase) -> list[tuple[int, dict[str, str]]]:
-    """Read a CSV file of ``kind``; refuse a file without the required columns."""
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends, as ``io.StringIO(text, newline="")`` yields them
+    (a line ends with \\r\\n, \\r or \\n), without copying the whole text first."""
+    return (m.group() for m in _LINE.finditer(text))
+
+
+class CsvRows(Sequence[tuple[int, dict[str, str]]]):
+    """The rows of a CSV text as ``(line, row)``, each ``row`` as ``csv.DictReader`` makes it
+    (missing cells ``None``, extra cells in a list under the key ``None``).
+
+    The records are parsed when first needed, and the dicts made as the rows are read: the
+    certificate import's bulk path reads the plain records, in its helper thread
+    (:meth:`records`). Counting the rows of a text without quotes needs no parsing."""
+
+    def __init__(self, header: list[str], text: str) -> None:
+        self.header = header
+        self._text = text
+        self._records: list[tuple[int, list[str]]] | None = None
+        self._count: int | None = None
+        self._lines_read: list[str] | None = None  # from __len__ to record_batches
+
+    def _lines(self) -> list[str] | None:
+        """The text's lines, when it has no quotes: then each line that is not empty is a
+        record, its cells split at the commas (csv.reader's reading of such a text)."""
+        text = self._text
+        if '"' in text:
+            return None
+        if "\r" in text:  # a line ends with \r\n, \r or \n
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        if max(map(len, lines)) > csv.field_size_limit():
+            return None  # csv.reader would refuse a cell so long
+        return lines
+
+    def record_batches(self, n: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """``(line, cells)`` of the rows (those that are not empty), as csv.reader reads
+        them, in lists of ``n``."""
+        if self._records is not None:
+            for start in range(0, len(self._records), n):
+                yield self._records[start:start + n]
+            return
+        lines, self._lines_read = self._lines_read or self._lines(), None
+        if lines is not None:
+            number = 2  # the line number of lines[1]; lines read are let go of
+            del lines[0]
+            while lines:
+                batch = lines[:n]
+                del lines[:n]
+                yield [(line, text.split(",")) for line, text in enumerate(batch, number) if text]
+                number += len(batch)
+            return
+        reader = csv.reader(_text_lines(self._text))
+        next(reader, None)  # the header
+        records = ((reader.line_num, cells) for cells in reader if cells)
+        while batch := list(islice(records, n)):
+            yield batch
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        for batch in self.record_batches(4096):
+            yield from batch
+
+    def row(self, cells: list[str]) -> dict[str, str]:
+        """The ``csv.DictReader`` row of a record."""
+        header = self.header
+        row: dict[Any, Any] = dict(zip(header, cells, strict=False))
+        if len(header) < len(cells):
+            row[None] = cells[len(header):]
+        for key in header[len(cells):]:
+            row[key] = None
+        return row
+
+    def _all(self) -> list[tuple[int, list[str]]]:
+        if self._records is None:
+            self._records = list(self.records())
+        return self._records
+
+    def __len__(self) -> int:
+        if self._count is None:
+            lines = self._lines() if self._records is None else None
+            if lines is None:
+                self._count = len(self._all())
+            else:
+                self._count = len(lines) - 1 - lines[1:].count("")
+                self._lines_read = lines
+        return self._count
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        for line, cells in self.records():
+            yield line, self.row(cells)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, dict[str, str]]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, dict[str, str]]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [(line, self.row(cells)) for line, cells in self._all()[index]]
+        line, cells = self._all()[index]
+        return line, self.row(cells)
+
+
+def read_rows(kind: str, source: Path | str | io.TextIOBase) -> Sequence[tuple[int, dict[str, str]]]:
+    """Read a CSV file of ``kind``; refuse a file without the required columns. Certificates
+    come as :class:`CsvRows`, the other kinds as a list."""
     if kind not in COLUMNS:
         raise InputError(f"unknown import kind {kind!r}; allowed: {', '.join(KINDS)}", field="kind")
     try:
@@ -234,16 +340,21 @@ def read_rows(kind: str, source: Path | str | io.TextIOBase) -> list[tuple[int, 
             text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", field="file") from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    if kind == "certificates":  # the header only: the rows are read as they are imported
+        header = next(csv.reader(_text_lines(text)), [])
+    else:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = reader.fieldnames or []
     missing = [c for c in COLUMNS[kind] if c not in header and c not in ("uscc",)]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}; a {kind} file has "
                          f"{', '.join(COLUMNS[kind])}", field="header")
+    if kind == "certificates":
+        return CsvRows(list(header), text)
     return [(reader.line_num, row) for row in reader]
 
 
-def import_rows(log: Log, kind: str, rows: list[tuple[int, dict[str, str]]], *,
+def import_rows(log: Log, kind: str, rows: Sequence[tuple[int, dict[str, str]]], *,
                 actor: str | None = None, progress: Callable[[int], None] | None = None,
                 ) -> ImportReport:
     """Append one entry per row in one transaction; all rows or none."""
@@ -278,7 +389,7 @@ def import_rows(log: Log, kind: str, rows: list[tuple[int, dict[str, str]]], *,
 BULK_THRESHOLD = 200
 
 
-def _prepare_certificates(rows: list[tuple[int, dict[str, str]]], actor: str | None,
+def _prepare_certificates(rows: Iterable[tuple[int, dict[str, str]]], actor: str | None,
                           ) -> tuple[list[Any], list[tuple[int, str]]]:
     """CSV rows to prepared entries (parsed, checked, encoded)."""
     from ledger.domain.bulk import prepare
@@ -296,16 +407,71 @@ def _prepare_certificates(rows: list[tuple[int, dict[str, str]]], actor: str | N
     return ready, refused + bad
 
 
-def _import_certificates_in_bulk(log: Log, rows: list[tuple[int, dict[str, str]]],
+def _certificate_batches(rows: Sequence[tuple[int, dict[str, str]]], n: int,
+                         ) -> Iterator[list[tuple[int, list[str] | None, Any]]]:
+    """The rows as the fast bulk path takes them (``ledger.domain.bulk.Record``), in lists."""
+    columns = COLUMNS["certificates"]
+    if isinstance(rows, CsvRows):
+        header, width, row = rows.header, len(rows.header), rows.row
+        # the cell of each column (the last of duplicate names, as in csv.DictReader's dict)
+        where = {name: i for i, name in enumerate(header)}
+        picks = [where[c] for c in columns]
+        if picks == list(range(width)):
+            for batch in rows.record_batches(n):
+                yield [(line, cells, cells) if len(cells) == width else (line, None, row(cells))
+                       for line, cells in batch]
+        else:
+            for batch in rows.record_batches(n):
+                yield [(line, [cells[i] for i in picks], cells) if len(cells) == width
+                       else (line, None, row(cells)) for line, cells in batch]
+        return
+    it = iter(rows)
+    while batch := list(islice(it, n)):
+        out = []
+        for line, dict_row in batch:
+            cells = [dict_row.get(c) for c in columns]
+            out.append((line, cells if all(type(c) is str for c in cells) else None, dict_row))
+        yield out
+
+
+def _import_certificates_in_bulk(log: Log, rows: Sequence[tuple[int, dict[str, str]]],
                                  actor: str | None,
                                  progress: Callable[[int], None] | None) -> ImportReport:
-    from ledger.domain.bulk import register_certificates
+    from ledger.domain.bulk import (
+        CHUNK_ROWS,
+        NotClean,
+        paused_gc,
+        register_certificates,
+        register_certificates_fast,
+    )
 
     report = ImportReport("certificates")
+    csv_rows = rows if isinstance(rows, CsvRows) else None
+
+    def convert(row: Any) -> tuple[str, dict[str, Any]]:
+        if csv_rows is not None and isinstance(row, list):
+            row = csv_rows.row(row)
+        _, row_actor, body = row_to_entry("certificates", row, lambda *_: "")
+        return actor or row_actor, body
+
+    # A file whose every row is taken goes the fast way; at the first row that may be refused
+    # it is imported again by the path below, which names every refused row.
+    try:
+        with log.writer() as w:
+            taken = register_certificates_fast(w, _certificate_batches(rows, CHUNK_ROWS),
+                                               actor, convert, progress)
+            if taken:
+                report.first_seq, report.last_seq, report.taken = w.size - taken, w.size - 1, taken
+        if progress:
+            progress(len(rows))
+        return report
+    except NotClean:
+        pass
     # Parsing in worker processes was measured slower: pickling the parsed rows back costs
     # more than parsing them.
-    ready, refused = _prepare_certificates(rows, actor)
-    with log.writer() as w:
+    with paused_gc():
+        ready, refused = _prepare_certificates(rows, actor)
+    with log.writer() as w, paused_gc():
         refused += register_certificates(w, prepared=(ready, []))
         if refused:
             raise ImportRefused(sorted(refused))

@@ -13,6 +13,9 @@ and on the audit's replay, so the audit re-checks exactly what append enforced.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,21 +105,20 @@ class Writer:
         text = data.decode("utf-8")
         self._entries.append((entry.seq, entry.kind, entry.actor, entry.at, text, leaf,
                               self._chain))
-        index = self.size
-        self._nodes.append((node_id(0, index), leaf))
-        stack = self._frontier
-        stack.append((0, leaf))
-        end = index + 1
-        while len(stack) >= 2 and stack[-1][0] == stack[-2][0]:
-            level, right = stack.pop()
-            _, left = stack.pop()
-            parent = merkle.hash_children(left, right)
-            stack.append((level + 1, parent))
-            self._nodes.append((node_id(level + 1, (end >> (level + 1)) - 1), parent))
+        extend_tree(self._frontier, self.size, leaf, self._nodes)
         self.size += 1
         done = Appended(entry.seq, text, leaf, self._chain)
         self.appended.append(done)
         return done
+
+    def advance(self, size: int, chain: bytes, frontier: list[tuple[int, bytes]]) -> None:
+        """Take over entries that a bulk path stored itself, in this transaction, from this
+        writer's head: their rows (``log_entry``, ``tree_node``) are inserted, ``chain`` and
+        ``frontier`` are the head after them, computed with :func:`extend_tree` exactly as
+        :meth:`_record` does (``ledger/domain/bulk.py``). They are not in :attr:`appended`."""
+        if size < self.size or self._entries:
+            raise ValueError("advance() continues from the writer's head, with nothing buffered")
+        self.size, self._chain, self._frontier = size, chain, list(frontier)
 
     def root(self) -> bytes:
         if not self._frontier:
@@ -165,15 +167,68 @@ _LOG_HEAD = LogHead.__table__
 _ENTRY_COLUMNS = ("seq", "kind", "actor", "at", "entry", "leaf_hash", "chain_hash")
 
 
+def extend_tree(frontier: list[tuple[int, bytes]], index: int, leaf: bytes,
+                nodes: list[tuple[int, bytes]]) -> None:
+    """Put leaf ``index`` on the tree's right edge ``frontier`` (the perfect subtrees, as
+    ``(level, hash)``) and add to ``nodes`` the ``(node_id, hash)`` of the leaf and of every
+    subtree it completes."""
+    nodes.append((node_id(0, index), leaf))
+    frontier.append((0, leaf))
+    end = index + 1
+    while len(frontier) >= 2 and frontier[-1][0] == frontier[-2][0]:
+        level, right = frontier.pop()
+        _, left = frontier.pop()
+        parent = merkle.hash_children(left, right)
+        frontier.append((level + 1, parent))
+        nodes.append((node_id(level + 1, (end >> (level + 1)) - 1), parent))
+
+
+#: SQLite: parameters per multi-row INSERT at most (SQLite's default limit since 3.32; the
+#: library's own limit, if lower, wins)
+_SQLITE_PARAMS = 32766
+#: SQLite: from this many rows on, insert_rows sends multi-row INSERTs
+_SQLITE_MULTI_ROW = 64
+
+
+def rows_per_insert(conn: Connection, width: int) -> int:
+    """Rows per multi-row INSERT of ``width`` columns on SQLite (:func:`insert_rows`): the
+    largest power of two whose parameters stay within the limit."""
+    limit = conn.connection.dbapi_connection.getlimit(  # type: ignore[union-attr]
+        sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return 1 << max(0, (min(limit, _SQLITE_PARAMS) // width).bit_length() - 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _values_sql(head: str, one: str, n: int) -> str:
+    return head + ", ".join([one] * n)
+
+
 def insert_rows(conn: Connection, table: str, columns: Sequence[str],
                 rows: Sequence[Sequence[Any]]) -> None:
-    """Insert many rows with the driver's own executemany: SQLAlchemy's per-row parameter
-    processing costs more than the insert itself on bulk appends."""
+    """Insert many rows with the driver itself: SQLAlchemy's per-row parameter processing
+    costs more than the insert itself on bulk appends.
+
+    On SQLite, many rows go as multi-row ``INSERT ... VALUES (...), (...)`` statements:
+    SQLite inserts all of a statement's rows in one step, with Python's GIL released
+    throughout (executemany takes it back after every row), so that a bulk import prepares
+    its next rows in another thread meanwhile (``ledger/domain/bulk.py``). Each statement has
+    :func:`rows_per_insert` rows, or a smaller power of two for the rest: a few statement
+    shapes per table, which the driver prepares once and keeps."""
     if not rows:
         return
+    width = len(columns)
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608 - names are code constants
-    conn.exec_driver_sql(sql, list(rows))  # type: ignore[arg-type]
+    one = f"({', '.join([mark] * width)})"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608 - names are code constants
+    if mark != "?" or len(rows) < _SQLITE_MULTI_ROW:
+        conn.exec_driver_sql(head + one, list(rows))  # type: ignore[arg-type]
+        return
+    per, start, total = rows_per_insert(conn, width), 0, len(rows)
+    while start < total:
+        n = min(per, 1 << ((total - start).bit_length() - 1))
+        conn.exec_driver_sql(_values_sql(head, one, n),
+                             tuple(itertools.chain.from_iterable(rows[start:start + n])))
+        start += n
 
 _UPDATE_HEAD = (
     _LOG_HEAD.update().where(_LOG_HEAD.c.id == 1)

@@ -14,6 +14,8 @@ Vouchers are evidence of consumption; their number is unique per issuer.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +25,7 @@ from sqlmodel import Session
 from ledger.domain import fields as f
 from ledger.domain.parties import party, require_actor, require_role
 from ledger.domain.rules import GEC_VALID_MONTHS, TECHNOLOGIES
-from ledger.domain.serials import REGISTRIES, SerialRange, parse_range
+from ledger.domain.serials import _IREC, REGISTRIES, SerialRange, parse_range
 from ledger.domain.tables import Certificate, Facility, PlantMonth, Voucher
 from ledger.encoding import Entry
 from ledger.errors import Conflict, InputError, NotFound, RuleViolation
@@ -100,6 +102,100 @@ def parse_certificate(b: dict[str, Any]) -> ParsedCertificate:
         evidence_sha256=f.sha256_hex(evidence, "sha256", prefix="evidence."),
         attested_by=None, status="active")
     return ParsedCertificate(registry, rng, kwh, owner, technology, generation, plant, row)
+
+
+#: the bulk import's precompiled checks (certificate_checker); the patterns are the field
+#: readers' and serials', so that a value passes there if it passes here
+_IREC_CODE = _IREC.match
+_IDENT = f._ID.match
+_MONTH = f._MONTH.match
+_COUNTRY = f._COUNTRY.match
+_SHA256 = f._HEX64.match
+#: a CN-GEC range's first and last codes (one 17-character project part) and the evidence's
+#: SHA-256, joined by \x1f, which no part may contain
+_GEC_RANGE = re.compile(r"([0-9A-Z]{17})([0-9]{15})\x1f\1([0-9]{15})\x1f[0-9a-f]{64}").fullmatch
+#: MWh with at most three decimals and 18 integer digits: a subset of what fields.milli
+#: takes, small enough that the arithmetic below is exact
+_MWH = re.compile(r"(0|[1-9][0-9]{0,17})(?:\.([0-9]{1,3}))?").fullmatch
+_TECHNOLOGIES = frozenset(TECHNOLOGIES)
+#: values remembered per checker (a file repeats few owners, months, countries, amounts)
+_REMEMBER = 4096
+
+CheckFast = Callable[[str, str, str, str, str, str, str, str, str, str, str, str],
+                     "tuple[str, int, int, int, str] | None"]
+
+
+def certificate_checker() -> CheckFast:
+    """A function of a ``certificate.registered`` body's string fields (registry, first,
+    last, mwh, technology, plant, plant_province, country, generation_month, owner,
+    evidence_ref, evidence_sha256; ``tradable`` a boolean) that returns ``(block, first_no,
+    last_no, kwh, expires_month)`` when the body certainly passes :func:`parse_certificate`,
+    which then finds the same values, and ``None`` when it might not: the caller then asks
+    :func:`parse_certificate`, which says why (or takes it after all).
+
+    The bulk import calls it a million times per file: the same checks, precompiled, with
+    no error messages built, remembering the values of the fields that repeat.
+    ``tests/ledger/domain/test_bulk_fast.py`` compares it with parse_certificate."""
+    owners: set[str] = set()
+    countries: set[str] = set()
+    months: dict[str, str] = {}  # generation month -> expires month
+    amounts: dict[str, int] = {}  # mwh -> kwh
+
+    def check(registry: str, first: str, last: str, mwh: str, technology: str, plant: str,
+              plant_province: str, country: str, generation_month: str, owner: str,
+              evidence_ref: str, evidence_sha256: str) -> tuple[str, int, int, int, str] | None:
+        if registry == "CN-GEC":
+            m = _GEC_RANGE(f"{first}\x1f{last}\x1f{evidence_sha256}")
+            if m is None:
+                return None
+            block, a, b = m.groups()
+        elif registry == "I-REC":
+            ma = _IREC_CODE(first) if len(first) <= 64 else None
+            mb = _IREC_CODE(last) if len(last) <= 64 else None
+            if ma is None or mb is None or len(evidence_sha256) > 64 or not _SHA256(evidence_sha256):
+                return None
+            block, a = ma.group("block", "n")
+            block2, b = mb.group("block", "n")
+            if block2 != block or len(b) != len(a):
+                return None
+        else:
+            return None
+        first_no, last_no = int(a), int(b)
+        kwh = amounts.get(mwh)
+        if kwh is None:
+            m = _MWH(mwh)
+            if m is None:
+                return None
+            decimals = m.group(2)
+            kwh = int(m.group(1)) * 1000 + (int(decimals.ljust(3, "0")) if decimals else 0)
+            if len(amounts) < _REMEMBER:
+                amounts[mwh] = kwh
+        if last_no < first_no or kwh != (last_no - first_no + 1) * 1000:
+            return None
+        expires = months.get(generation_month)
+        if expires is None:
+            if len(generation_month) > 7 or not _MONTH(generation_month):
+                return None
+            expires = f.add_months(generation_month, GEC_VALID_MONTHS - 1)
+            if len(months) < _REMEMBER:
+                months[generation_month] = expires
+        if owner not in owners:
+            if len(owner) > 64 or not _IDENT(owner):
+                return None
+            if len(owners) < _REMEMBER:
+                owners.add(owner)
+        if country not in countries:
+            if len(country) > 40 or not _COUNTRY(country):
+                return None
+            if len(countries) < _REMEMBER:
+                countries.add(country)
+        if (technology not in _TECHNOLOGIES or not plant or len(plant) > 200
+                or not plant_province or len(plant_province) > 16
+                or not evidence_ref or len(evidence_ref) > 200):
+            return None
+        return block, first_no, last_no, kwh, expires
+
+    return check
 
 
 def overlap_violation(new: ParsedCertificate, first: str, last: str, where: str) -> RuleViolation:

@@ -93,3 +93,27 @@ def test_rotate_the_operator_key_and_back_up_through_the_cli(home, tmp_path, mon
     assert "valid" in cli("verify", pdf, "--log-key", old)  # signed before the rotation
     assert "is a prefix of the live log" in cli("backup", tmp_path / "backup.db")
     assert "never overwrites" in cli("backup", tmp_path / "backup.db", code=2)
+
+
+def test_a_large_file_goes_the_bulk_way_all_or_nothing(home):
+    """From ledger.importing.BULK_THRESHOLD rows on, the set-wise bulk path (its fast way when
+    every row is taken): the same report, the same refusals with line and reason."""
+    for kind in ("parties", "facilities"):
+        cli("import", kind, SCENARIO / f"{kind}.csv")
+    before = size()
+    header = ("registry,first,last,mwh,technology,plant,plant_province,country,"
+              "generation_month,tradable,owner,evidence_ref,evidence_sha256")
+    rows = [f"CN-GEC,31200808265308099202507{10 * i + 1:09d},31200808265308099202507"
+            f"{10 * i + 10:09d},10,hydro,示例水电站,CN-YN,CN,2025-07,false,p-smelter,R{i},"
+            + "ab" * 32 for i in range(300)]
+    bad = home / "bad.csv"
+    bad.write_text("\n".join([header, *rows[:150], rows[3], *rows[150:]]) + "\n", encoding="utf-8")
+    out = cli("import", "certificates", bad, code=1)
+    assert "bad.csv:152: [certificate.unique-serial] first:" in out
+    assert "1 of 301 row(s) refused; nothing was written" in out
+    assert size() == before
+    good = home / "good.csv"
+    good.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    out = cli("import", "certificates", good)
+    assert f"import: 300 certificates taken (seq {before}..{before + 299})" in out
+    assert size() == before + 300
