@@ -230,6 +230,7 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str],
                              tuple(itertools.chain.from_iterable(rows[start:start + n])))
         start += n
 
+
 _UPDATE_HEAD = (
     _LOG_HEAD.update().where(_LOG_HEAD.c.id == 1)
     .values(size=bindparam("size"), chain_hash=bindparam("chain_hash"))
