@@ -117,12 +117,14 @@ def parse_lines(cell: str) -> list[dict[str, str]]:
     return [{"batch": p[0], "tonnes": _amount_unit(p[1], "lines")[0]} for p in _items(cell, "lines")]
 
 
+#: boolean cells, lower-cased (also read by the fast certificate import, ledger/domain/bulk.py)
+BOOL_CELLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
 def _bool(text: str, column: str) -> bool:
-    low = (text or "").strip().lower()
-    if low in ("true", "yes", "1"):
-        return True
-    if low in ("false", "no", "0"):
-        return False
+    value = BOOL_CELLS.get((text or "").strip().lower())
+    if value is not None:
+        return value
     raise InputError(f"expected true or false, got {text!r}", field=column)
 
 

@@ -129,7 +129,7 @@ class Writer:
         """Write the buffered entries and nodes (the projections are already flushed)."""
         conn = self.session.connection()
         if self._entries:
-            insert_rows(conn, "log_entry", _ENTRY_COLUMNS, self._entries)
+            insert_rows(conn, "log_entry", ENTRY_COLUMNS, self._entries)
             insert_rows(conn, "tree_node", ("node_id", "hash"), self._nodes)
             self._entries, self._nodes = [], []
         conn.execute(_UPDATE_HEAD, {"size": self.size, "chain_hash": self._chain})
@@ -164,7 +164,8 @@ class Writer:
 
 
 _LOG_HEAD = LogHead.__table__
-_ENTRY_COLUMNS = ("seq", "kind", "actor", "at", "entry", "leaf_hash", "chain_hash")
+#: the columns of a log_entry row, in the order writers buffer them
+ENTRY_COLUMNS = ("seq", "kind", "actor", "at", "entry", "leaf_hash", "chain_hash")
 
 
 def extend_tree(frontier: list[tuple[int, bytes]], index: int, leaf: bytes,

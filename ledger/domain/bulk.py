@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import json
 import queue
 import sys
@@ -51,9 +50,18 @@ from ledger.domain.certificates import (
 )
 from ledger.domain.parties import require_actor, require_role
 from ledger.domain.tables import Certificate, PlantMonth
-from ledger.encoding import Clock, Entry, canonical_bytes, entry_bytes, new_nonces
+from ledger.encoding import (
+    Clock,
+    Entry,
+    canonical_bytes,
+    chain_hash,
+    entry_bytes,
+    leaf_hash,
+    new_nonces,
+)
 from ledger.errors import GreenledgerError
-from ledger.log import Writer, extend_tree, insert_rows, rows_per_insert
+from ledger.importing import BOOL_CELLS
+from ledger.log import ENTRY_COLUMNS, Writer, extend_tree, insert_rows, rows_per_insert
 
 Row = tuple[int, str, dict[str, Any]]  # (line, actor, body)
 #: a row ready to append: line, actor, body, what parsing found, the body's canonical bytes
@@ -195,9 +203,6 @@ CERT_COLUMNS = ("certificate_id", "registry", "block", "first", "last", "first_n
                 "country", "generation_month", "expires_month", "tradable", "transfers", "owner",
                 "evidence_ref", "evidence_sha256", "attested_by", "status", "seq")
 _ROW_KEYS = tuple("registry_name" if c == "registry" else c for c in CERT_COLUMNS[:-1])
-_ENTRY_COLUMNS = ("seq", "kind", "actor", "at", "entry", "leaf_hash", "chain_hash")
-#: CSV ``tradable`` cells, lower-cased, as ``ledger.importing`` reads them
-_BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 #: one JSON string, as ``json.dumps(s, ensure_ascii=False)`` (and so RFC 8785) writes it
 _json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
@@ -253,8 +258,7 @@ def _prepare(run: _Run, batches: Iterable[list[Record]], actor: str | None, conv
     """Check, encode and hash the rows in chunks of entries, tree nodes and certificate rows,
     each handed to ``put``; then check the file's ranges against each other. Any doubt
     raises NotClean."""
-    sha256, strip, bools, fast, clock = (hashlib.sha256, str.strip, _BOOLS,
-                                         certificate_checker(), Clock())
+    strip, bools, fast, clock = str.strip, BOOL_CELLS, certificate_checker(), Clock()
     seq, chain, frontier = run.size, run.chain, run.frontier
     ranges, claims, actors = run.ranges, run.claims, run.actors
     for batch in batches:
@@ -298,8 +302,8 @@ def _prepare(run: _Run, batches: Iterable[list[Record]], actor: str | None, conv
                 data = text.encode("utf-8")
             except UnicodeEncodeError as exc:  # a lone surrogate: refused by canonical_bytes
                 raise NotClean from exc
-            leaf = sha256(b"\x00" + data).digest()
-            chain = sha256(chain + leaf).digest()
+            leaf = leaf_hash(data)
+            chain = chain_hash(chain, leaf)
             entries.append((seq, KIND, who, at, text, leaf, chain))
             extend_tree(frontier, seq, leaf, nodes)
             spans = ranges.get((registry, block))
@@ -332,7 +336,7 @@ class _Inserter:
     the rest of each table's rows for the next chunk: few statements, all of one shape, while
     the other thread prepares rows (each statement ends by taking the GIL back)."""
 
-    TABLES = (("log_entry", _ENTRY_COLUMNS), ("tree_node", ("node_id", "hash")),
+    TABLES = (("log_entry", ENTRY_COLUMNS), ("tree_node", ("node_id", "hash")),
               ("certificate", CERT_COLUMNS))
 
     def __init__(self, conn: Any) -> None:
