@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger.errors import InputError, NotFound
 from ledger.footprint_model import FactorUse
 from ledger.numbers import D
+
+T = TypeVar("T")
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "factors.csv"
 
@@ -296,6 +298,18 @@ class FactorLibrary:
             found = self._memo[key] = FactorUse(
                 f.factor_id, f.name, f.value, f.unit, f.source, f.year, used_for, f.status)
         return found  # type: ignore[no-any-return]
+
+    def derived(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, remembered with this library under ``key``: for callers' answers that
+        depend on the library alone (e.g. the grid factors of a region and year with their
+        disclosures). A ``compute`` that raises is not remembered, so its error names the field
+        every time."""
+        memo_key = ("derived", *key)
+        try:
+            return self._memo[memo_key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._memo[memo_key] = compute()
+            return value
 
     def material(self, factor_id: str) -> Factor:
         """A purchased material's cradle-to-gate factor (``kg CO2e/t``)."""

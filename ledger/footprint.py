@@ -38,8 +38,8 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
 from ledger.errors import InputError, NotFound, RuleViolation
@@ -55,6 +55,7 @@ from ledger.footprint_model import (
     BatchFacts,
     BatchFootprint,
     FactorUse,
+    FuelUse,
     ShipmentFootprint,
     ShipmentLine,
     SupplierFootprint,
@@ -100,10 +101,12 @@ def batch_footprint(
                             limit=MAX_TIERS, got=len(chain) + 1)
     token = _IN_PROGRESS.set((*chain, facts.batch_id))
     try:
-        with localcontext(CONTEXT):
+        # an upstream batch is computed inside its consumer's context: one copy of CONTEXT will do
+        with nullcontext() if chain else localcontext(CONTEXT):
             _validate(facts)
-            tally = _Tally(library=library)
-            _price_inputs(facts, tally, library, upstream, suppliers, family, gwp_set)
+            tally = _Tally(library)
+            if facts.inputs:
+                _price_inputs(facts, tally, library, upstream, suppliers, family, gwp_set)
             _price_direct(facts, tally, library, gwp_set)
             _add_electricity(tally, price_electricity(facts, library, family))
             if facts.recycled_tonnes > 0:
@@ -113,18 +116,21 @@ def batch_footprint(
             if tally.tiers > MAX_TIERS:
                 raise RuleViolation("footprint.depth", "too many tiers of upstream batches",
                                     field="inputs", limit=MAX_TIERS, got=tally.tiers)
-            green = [g.mwh for g in facts.green]
+            green = attested = covered = ZERO
+            for g in facts.green:  # the order of sum(): results stay identical to the digit
+                green += g.mwh
+                covered += g.voucher_covered_mwh
+                if g.attested:
+                    attested += g.mwh
             return BatchFootprint(
                 batch_id=facts.batch_id, product=facts.product, tonnes=facts.tonnes,
                 period_start=facts.period_start, period_end=facts.period_end,
                 family=family, gwp_set=gwp_set,
                 market=Basis(tally.upstream_market, tally.direct, tally.electricity_market),
                 location=Basis(tally.upstream_location, tally.direct, tally.electricity_location),
-                by_gas_kg_co2e=dict(tally.by_gas),
+                by_gas_kg_co2e=tally.by_gas,
                 electricity_mwh=facts.electricity_mwh,
-                green_mwh=sum(green, ZERO),
-                green_mwh_attested=sum((g.mwh for g in facts.green if g.attested), ZERO),
-                green_mwh_voucher_covered=sum((g.voucher_covered_mwh for g in facts.green), ZERO),
+                green_mwh=green, green_mwh_attested=attested, green_mwh_voucher_covered=covered,
                 primary_kg_co2e=tally.primary,
                 recycled_tonnes=facts.recycled_tonnes,
                 factors=tally.factor_uses(), notes=tuple(tally.notes), tiers=tally.tiers)
@@ -194,60 +200,85 @@ def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> Shipm
 # -- the parts of a batch ------------------------------------------------------------------
 
 
-@dataclass
 class _Tally:
-    """Running sums of one computation (private and short-lived, hence mutable)."""
+    """Running sums of one computation (private and short-lived, hence mutable). Factors are
+    recorded as they are met, as ``(factor or use, role)`` pairs, and merged into one use per
+    factor id only when the result is built (:meth:`factor_uses`): a shipment records thousands."""
 
-    upstream_market: Decimal = ZERO
-    upstream_location: Decimal = ZERO
-    direct: Decimal = ZERO
-    electricity_market: Decimal = ZERO
-    electricity_location: Decimal = ZERO
-    primary: Decimal = ZERO
-    tiers: int = 1
-    by_gas: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BY_GAS_KEYS, ZERO))
-    #: disclosures in order, without repeats (a dict: a shipment merges hundreds of them)
-    notes: dict[str, None] = field(default_factory=dict)
-    #: factor id -> (the factor as first met, its roles in order without repeats)
-    uses: dict[str, tuple[Factor | FactorUse, dict[str, None]]] = field(default_factory=dict)
-    #: the library whose factors are used (None for a shipment, which only merges uses)
-    library: FactorLibrary | None = None
+    __slots__ = ("by_gas", "direct", "electricity_location", "electricity_market", "events", "library",
+                 "notes", "primary", "tiers", "upstream_location", "upstream_market")
+
+    def __init__(self, library: FactorLibrary | None = None) -> None:
+        self.upstream_market = self.upstream_location = self.direct = ZERO
+        self.electricity_market = self.electricity_location = self.primary = ZERO
+        self.tiers = 1
+        self.by_gas: dict[str, Decimal] = dict.fromkeys(BY_GAS_KEYS, ZERO)
+        #: disclosures in order, without repeats (a dict: a shipment merges hundreds of them)
+        self.notes: dict[str, None] = {}
+        #: factors in the order met, each with the role(s) it was used for
+        self.events: list[tuple[Factor | FactorUse, str]] = []
+        #: the library whose factors are used (None for a shipment, which only merges uses)
+        self.library = library
 
     def note(self, text: str) -> None:
         self.notes[text] = None
 
     def use(self, f: Factor | FactorUse, role: str) -> None:
-        """Record a factor (or an already recorded use) under ``role``; one entry per factor id."""
-        entry = self.uses.get(f.factor_id)
-        if entry is None:
-            entry = self.uses[f.factor_id] = (f, {})
-        roles = entry[1]
-        if role not in roles:
-            for r in _roles(role):
-                roles[r] = None
+        """Record a factor (or an already recorded use) under ``role``."""
+        self.events.append((f, role))
 
     def merge(self, uses: Iterable[FactorUse], notes: Iterable[str], *, prefix: str) -> None:
-        mine = self.uses
-        for u in uses:  # use(u, u.used_for), inlined: a shipment merges thousands of uses
-            entry = mine.get(u.factor_id)
-            if entry is None:
-                mine[u.factor_id] = (u, dict.fromkeys(_roles(u.used_for)))
-            elif u.used_for not in entry[1]:
-                entry[1].update(dict.fromkeys(_roles(u.used_for)))
-        self.notes.update(dict.fromkeys(prefix + n for n in notes))
+        self.events.extend([(u, u.used_for) for u in uses])
+        self.notes.update(dict.fromkeys([prefix + n for n in notes]))
 
     def factor_uses(self) -> tuple[FactorUse, ...]:
-        out = []
-        for f, roles in self.uses.values():
-            used_for = "; ".join(roles)
-            if isinstance(f, FactorUse):
-                out.append(f if f.used_for == used_for else dataclasses.replace(f, used_for=used_for))
-            elif self.library is not None:
-                out.append(self.library.use(f, used_for))
-            else:
-                out.append(FactorUse(f.factor_id, f.name, f.value, f.unit, f.source, f.year, used_for,
-                                     f.status))
-        return tuple(out)
+        """One use per factor id, in the order first met, its roles in order without repeats."""
+        recorded = _Recorded(tuple(self.events), self.library)
+        # a shipment's uses are resolved once: only batches' are worth remembering
+        return _resolve(recorded) if self.library is not None else _resolve.__wrapped__(recorded)
+
+
+class _Recorded:
+    """The factors a computation recorded, as a cache key compared by identity: batches of the
+    same kind record the very same factor objects (the library's, and their upstream batches'
+    resolved uses), and hashing frozen dataclasses by value costs more than resolving them. The
+    key holds the objects, so their ids cannot be reused while it is remembered."""
+
+    __slots__ = ("_hash", "_key", "events", "library")
+
+    def __init__(self, events: tuple[tuple[Factor | FactorUse, str], ...],
+                 library: FactorLibrary | None) -> None:
+        self.events, self.library = events, library
+        self._key = (id(library), *[id(f) for f, _ in events], *[role for _, role in events])
+        self._hash = hash(self._key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Recorded) and self._key == other._key
+
+
+@functools.lru_cache(maxsize=2048)
+def _resolve(recorded: _Recorded) -> tuple[FactorUse, ...]:
+    merged: dict[str, tuple[Factor | FactorUse, dict[str, None]]] = {}
+    for f, role in recorded.events:
+        entry = merged.get(f.factor_id)
+        if entry is None:
+            merged[f.factor_id] = (f, dict.fromkeys(_roles(role)))
+        elif role not in entry[1]:
+            entry[1].update(dict.fromkeys(_roles(role)))
+    out = []
+    library = recorded.library
+    for f, roles in merged.values():
+        used_for = "; ".join(roles)
+        if isinstance(f, FactorUse):
+            out.append(f if f.used_for == used_for else dataclasses.replace(f, used_for=used_for))
+        elif library is not None:
+            out.append(library.use(f, used_for))
+        else:
+            out.append(FactorUse(f.factor_id, f.name, f.value, f.unit, f.source, f.year, used_for, f.status))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=256)
@@ -327,11 +358,13 @@ def _price_inputs(facts: BatchFacts, tally: _Tally, library: FactorLibrary,
                 raise RuleViolation("footprint.upstream_tonnes", f"more tonnes of {fp.batch_id} used "
                                     "than the batch produced", field=f"{where}.amount",
                                     limit=fp.tonnes, got=inp.amount)
-            tally.upstream_market += div(fp.market.total * inp.amount, fp.tonnes)
-            tally.upstream_location += div(fp.location.total * inp.amount, fp.tonnes)
-            tally.primary += div(fp.primary_kg_co2e * inp.amount, fp.tonnes)
+            amount, tonnes, divide = inp.amount, fp.tonnes, CONTEXT.divide
+            tally.upstream_market += divide(fp.market.total * amount, tonnes)
+            tally.upstream_location += divide(fp.location.total * amount, tonnes)
+            tally.primary += divide(fp.primary_kg_co2e * amount, tonnes)
+            by_gas, theirs = tally.by_gas, fp.by_gas_kg_co2e
             for gas in BY_GAS_KEYS:
-                tally.by_gas[gas] += div(fp.by_gas_kg_co2e.get(gas, ZERO) * inp.amount, fp.tonnes)
+                by_gas[gas] += divide(theirs.get(gas, ZERO) * amount, tonnes)
             tally.merge(fp.factors, fp.notes, prefix=f"[{fp.batch_id}] ")
             tally.tiers = max(tally.tiers, fp.tiers + 1)
         elif inp.kind == "factor":
@@ -361,30 +394,48 @@ def _price_inputs(facts: BatchFacts, tally: _Tally, library: FactorLibrary,
                       "upstream supplier PCF")
 
 
+#: the gases of a fuel's combustion factors, in the order they are priced and disclosed
+_COMBUSTION_GASES = ("CO2", "CH4", "N2O")
+
+
 def _price_direct(facts: BatchFacts, tally: _Tally, library: FactorLibrary, gwp_set: str) -> None:
     gwp_role = f"GWP100 {gwp_set}"
-
-    def add(gas: str, kg_gas: Decimal, where: Callable[[], str]) -> None:
-        try:
-            gwp = library.gwp(gas, gwp_set)
-        except (NotFound, InputError) as exc:
-            raise InputError(exc.message, field=where()) from None
-        kg = kg_gas * gwp.value
-        tally.direct += kg
-        tally.primary += kg
-        tally.by_gas[gas] += kg
-        tally.use(gwp, gwp_role)
-
+    direct, primary, by_gas, use = tally.direct, tally.primary, tally.by_gas, tally.events.append
     for i, fuel in enumerate(facts.fuels):
-        for gas in ("CO2", "CH4", "N2O"):
-            cf = library.combustion(fuel.fuel, gas, amount_unit=fuel.unit, field=f"fuels[{i}]")
-            tally.use(cf, "direct combustion")
-            add(gas, fuel.amount * cf.value, lambda: f"fuels[{i}].fuel")  # noqa: B023 - called at once
+        factors = library.derived(("combustion", fuel.fuel, fuel.unit, gwp_set),
+                                  lambda: _combustion(library, fuel, gwp_set, f"fuels[{i}]"))  # noqa: B023
+        for gas, cf, gwp in factors:
+            kg = fuel.amount * cf.value * gwp.value
+            direct += kg
+            primary += kg
+            by_gas[gas] += kg
+            use((cf, "direct combustion"))
+            use((gwp, gwp_role))
     for i, pe in enumerate(facts.process_emissions):
         if pe.gas not in GAS_KEYS:
             raise InputError(f"unknown process gas {pe.gas!r}; one of {', '.join(GAS_KEYS)}",
                              field=f"process_emissions[{i}].gas")
-        add(pe.gas, pe.kg, lambda: f"process_emissions[{i}].gas")  # noqa: B023 - called at once
+        gwp = _gwp(library, pe.gas, gwp_set, f"process_emissions[{i}].gas")
+        kg = pe.kg * gwp.value
+        direct += kg
+        primary += kg
+        by_gas[pe.gas] += kg
+        use((gwp, gwp_role))
+    tally.direct, tally.primary = direct, primary
+
+
+def _combustion(library: FactorLibrary, fuel: FuelUse, gwp_set: str,
+                where: str) -> tuple[tuple[str, Factor, Factor], ...]:
+    """Each gas of a fuel's combustion with its factor and GWP (errors name ``where``)."""
+    return tuple((gas, library.combustion(fuel.fuel, gas, amount_unit=fuel.unit, field=where),
+                  _gwp(library, gas, gwp_set, f"{where}.fuel")) for gas in _COMBUSTION_GASES)
+
+
+def _gwp(library: FactorLibrary, gas: str, gwp_set: str, where: str) -> Factor:
+    try:
+        return library.gwp(gas, gwp_set)
+    except (NotFound, InputError) as exc:
+        raise InputError(exc.message, field=where) from None
 
 
 def _add_electricity(tally: _Tally, price: ElectricityPrice) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from ledger.errors import InputError, NotFound
 from ledger.factors import Factor, FactorChoice, FactorLibrary
@@ -51,9 +51,9 @@ class ElectricityPrice:
 
 
 def price_electricity(facts: BatchFacts, library: FactorLibrary, family: str) -> ElectricityPrice:
-    """Price ``facts.electricity_mwh`` and its green allocations in ``family``."""
-    with localcontext(CONTEXT):
-        return _price(facts, library, family)
+    """Price ``facts.electricity_mwh`` and its green allocations in ``family`` (arithmetic in
+    ``numbers.CONTEXT`` whatever the caller's context)."""
+    return _price(facts, library, family)
 
 
 def _grid_choice(library: FactorLibrary, family: str, regions: Sequence[str], year: int,
@@ -66,46 +66,83 @@ def _grid_choice(library: FactorLibrary, family: str, regions: Sequence[str], ye
     raise InputError(f"no {family} {basis} factor for any of {', '.join(regions)}", field="grid_region")
 
 
+@dataclass(frozen=True)
+class _Location:
+    """The location-based factor of a facility's grid for a year, and its disclosures (what does
+    not depend on the batch's MWh; remembered with the library)."""
+
+    choice: FactorChoice
+    notes: tuple[str, ...]
+    #: when the factor is not the province's: the disclosure, up to the MWh it was used for
+    step_down: str | None
+
+
+@dataclass(frozen=True)
+class _Residual:
+    """The factor for uncovered MWh on the market basis, with the words around the MWh."""
+
+    choice: FactorChoice
+    before: str
+    after: str
+
+
+def _location(library: FactorLibrary, family: str, facts: BatchFacts, year: int) -> _Location:
+    loc, region = _grid_choice(library, family, (facts.province, facts.grid_region, facts.country), year)
+    step_down = None
+    if region != facts.province:
+        step_down = (f"location-based: no {family} factor is published for {facts.province}; {region} "
+                     f"average {loc.factor.factor_id} used for ")
+    return _Location(loc, (loc.note,) if loc.note else (), step_down)
+
+
+def _residual(library: FactorLibrary, family: str, country: str, year: int) -> _Residual:
+    if family == "ghg_co2_grid":
+        found = library.find_grid(family, country, year, basis="excl_market_nonfossil")
+        if found is not None:
+            return _Residual(found, "market-based: no provincial residual mix exists in China; national "
+                             f"factor excluding market-traded non-fossil power {found.factor.factor_id} "
+                             "used for ", " uncovered MWh (never the provincial average)")
+        res, _ = _grid_choice(library, family, (country,), year)
+        return _Residual(res, f"market-based: no residual-like factor for {country}; national grid "
+                         f"average {res.factor.factor_id} used as a fallback for ", " uncovered MWh")
+    res, _ = _grid_choice(library, family, (country,), year)
+    return _Residual(res, "market-based: no residual power carbon-footprint factor is published; "
+                     f"national average {res.factor.factor_id} used as a fallback for ",
+                     " uncovered MWh")
+
+
 def _price(facts: BatchFacts, library: FactorLibrary, family: str) -> ElectricityPrice:
+    add, sub, mul = CONTEXT.add, CONTEXT.subtract, CONTEXT.multiply
     year = facts.production_year
     mwh = facts.electricity_mwh
-    green = sum((g.mwh for g in facts.green), ZERO)
-    uncovered = mwh - green
-    uses: list[tuple[Factor, str]] = []
-    notes: list[str] = []
+    green = ZERO
+    for g in facts.green:
+        green = add(green, g.mwh)
+    uncovered = sub(mwh, green)
     market = primary = ZERO
+
+    where = (family, facts.province, facts.grid_region, facts.country, str(year))
+    plan = library.derived(("electricity location", *where),
+                           lambda: _location(library, family, facts, year))
+    loc = plan.choice
+    location = mul(mul(mwh, KWH_PER_MWH), loc.factor.value)
+    uses: list[tuple[Factor, str]] = [(loc.factor, "electricity location-based")]
+    notes = list(plan.notes)
+    mwh_text = s(mwh, MWH)
+    if plan.step_down is not None:
+        notes.append(f"{plan.step_down}{mwh_text} MWh")
 
     def disclose(choice: FactorChoice) -> None:
         if choice.note and choice.note not in notes:
             notes.append(choice.note)
 
-    loc, region = _grid_choice(library, family, (facts.province, facts.grid_region, facts.country), year)
-    location = mwh * KWH_PER_MWH * loc.factor.value
-    uses.append((loc.factor, "electricity location-based"))
-    disclose(loc)
-    if region != facts.province:
-        notes.append(f"location-based: no {family} factor is published for {facts.province}; {region} "
-                     f"average {loc.factor.factor_id} used for {s(mwh, MWH)} MWh")
-
     if uncovered > 0:
-        if family == "ghg_co2_grid":
-            found = library.find_grid(family, facts.country, year, basis="excl_market_nonfossil")
-            if found is not None:
-                res = found
-                notes.append(f"market-based: no provincial residual mix exists in China; national factor "
-                             f"excluding market-traded non-fossil power {res.factor.factor_id} used for "
-                             f"{s(uncovered, MWH)} uncovered MWh (never the provincial average)")
-            else:
-                res, _ = _grid_choice(library, family, (facts.country,), year)
-                notes.append(f"market-based: no residual-like factor for {facts.country}; national grid "
-                             f"average {res.factor.factor_id} used as a fallback for {s(uncovered, MWH)} "
-                             "uncovered MWh")
-        else:
-            res, _ = _grid_choice(library, family, (facts.country,), year)
-            notes.append(f"market-based: no residual power carbon-footprint factor is published; "
-                         f"national average {res.factor.factor_id} used as a fallback for "
-                         f"{s(uncovered, MWH)} uncovered MWh")
-        market += uncovered * KWH_PER_MWH * res.factor.value
+        residual = library.derived(("electricity residual", family, facts.country, str(year)),
+                                   lambda: _residual(library, family, facts.country, year))
+        res = residual.choice
+        notes.append(f"{residual.before}{mwh_text if uncovered == mwh else s(uncovered, MWH)}"
+                     f"{residual.after}")
+        market = add(market, mul(mul(uncovered, KWH_PER_MWH), res.factor.value))
         uses.append((res.factor, "electricity market-based residual"))
         disclose(res)
 
@@ -120,9 +157,9 @@ def _price(facts: BatchFacts, library: FactorLibrary, family: str) -> Electricit
             tech = library.lca_technology(g.technology, year, country=facts.country)
         except (NotFound, InputError) as exc:
             raise InputError(exc.message, field=f"green[{i}].technology") from None
-        kg = g.mwh * KWH_PER_MWH * tech.factor.value
-        market += kg
-        primary += kg
+        kg = mul(mul(g.mwh, KWH_PER_MWH), tech.factor.value)
+        market = add(market, kg)
+        primary = add(primary, kg)
         uses.append((tech.factor, "electricity market-based green"))
         disclose(tech)
     return ElectricityPrice(location, market, primary, AGGREGATE, tuple(uses), tuple(notes))

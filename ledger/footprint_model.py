@@ -145,7 +145,9 @@ class BatchFacts:
     def __post_init__(self) -> None:
         _coerce(self, "tonnes", "electricity_mwh", "recycled_tonnes")
         for name in ("fuels", "process_emissions", "inputs", "green"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+            value = getattr(self, name)
+            if type(value) is not tuple:
+                object.__setattr__(self, name, tuple(value))
 
     @property
     def production_year(self) -> int:

@@ -33,6 +33,8 @@ def D(value: str | int | Decimal, *, field: str = "value") -> Decimal:
 
     Floats are refused on purpose: ``0.1`` as a binary float is not 0.1.
     """
+    if type(value) is str and _DECIMAL_RE.match(value):  # the common case, first
+        return Decimal(value)
     if isinstance(value, bool):
         raise InputError("expected a decimal number, got a boolean", field=field)
     if isinstance(value, Decimal):

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlmodel import Session
 
 from ledger.domain.fields import milli_to_decimal
@@ -91,15 +91,44 @@ _VOUCHER = (Voucher.facility, Voucher.period_start, Voucher.period_end, Voucher.
             Voucher.certificate_first, Voucher.certificate_last)
 _ALLOCATION = (Allocation.allocation_id, Allocation.batch_id, Allocation.certificate_id,
                Allocation.kwh, Allocation.first_no, Allocation.last_no)
-_CERTIFICATE = (Certificate.certificate_id, Certificate.registry_name.label("registry_name"),
+#: read with the allocation, whose certificate_id it shares
+_CERTIFICATE = (Certificate.registry_name.label("registry_name"),
                 Certificate.block, Certificate.technology, Certificate.generation_month,
                 Certificate.attested_by)
 
 
+def _statements() -> dict[str, Any]:
+    """The reads of :class:`Snapshot` and :meth:`Footprints.shipment`, built once: building a
+    statement costs about as much as running it on SQLite."""
+    ids = bindparam("ids", expanding=True)
+    # the upstream closure in one recursive query (UNION: each batch once, ends on a cycle),
+    # reused as a subquery by the reads that follow it
+    closure = select(Batch.batch_id.label("id")).where(Batch.batch_id.in_(ids)).cte(
+        "closure", recursive=True)
+    closure = closure.union(select(BatchInput.upstream).join(closure, BatchInput.batch_id == closure.c.id))
+    in_closure = select(closure.c.id)
+    return {
+        "batches": select(*_BATCH).where(Batch.batch_id.in_(in_closure)),
+        # each allocation with the certificate it draws on (a join, not an IN over thousands)
+        "allocations": select(*_ALLOCATION, *_CERTIFICATE).join(
+            Certificate, Certificate.certificate_id == Allocation.certificate_id)
+        .where(Allocation.batch_id.in_(in_closure)).order_by(Allocation.seq),
+        "facilities": select(*_FACILITY).where(Facility.facility_id.in_(ids)),
+        "vouchers": select(*_VOUCHER).where(Voucher.facility.in_(ids)).order_by(Voucher.seq),
+        "peers": select(*_BATCH).where(Batch.facility == bindparam("facility")),
+        "lines": select(ShipmentLine.batch_id, ShipmentLine.kg).where(
+            ShipmentLine.shipment_id == bindparam("shipment")).order_by(ShipmentLine.batch_id),
+        "shipment": select(Shipment.shipment_id).where(Shipment.shipment_id == bindparam("shipment")),
+    }
+
+
+_SQL = _statements()
+
+
 class Snapshot:
-    """The projection rows the footprints of a set of batches need, loaded with a few ``IN``
-    queries for the whole upstream closure instead of several queries per batch. Rows are
-    read-only named tuples with the tables' attribute names."""
+    """The projection rows the footprints of a set of batches need, loaded with a few queries
+    for the whole upstream closure instead of several queries per batch. Rows are read-only
+    named tuples with the tables' attribute names."""
 
     def __init__(self, session: Session, batch_ids: set[str]) -> None:
         self.session = session
@@ -112,40 +141,32 @@ class Snapshot:
         self.load(batch_ids)
 
     def load(self, batch_ids: set[str]) -> None:
-        todo = batch_ids - self.batches.keys()
+        todo = [b for b in batch_ids if b not in self.batches]
         if not todo:
             return
         execute = self.session.connection().execute  # Core: plain rows, no ORM loading
-        # the upstream closure in one recursive query (UNION: each batch once, ends on a cycle)
-        closure = select(Batch.batch_id.label("id")).where(Batch.batch_id.in_(todo)).cte(
-            "closure", recursive=True)
-        closure = closure.union(select(BatchInput.upstream).join(
-            closure, BatchInput.batch_id == closure.c.id))
-        rows = execute(select(*_BATCH).where(Batch.batch_id.in_(select(closure.c.id))))
-        new = [BatchRow._make(b) for b in rows if b.batch_id not in self.batches]
+        new = [BatchRow._make(b) for b in execute(_SQL["batches"], {"ids": todo}).all()
+               if b.batch_id not in self.batches]
+        if not new:
+            return
         self.batches.update((b.batch_id, b) for b in new)
-        new_facilities = {b.facility for b in new} - self.facilities.keys()
+        fresh: dict[str, list[Row[Any]]] = {b.batch_id: [] for b in new}
+        self.allocations.update(fresh)
+        for a in execute(_SQL["allocations"], {"ids": todo}).all():
+            if a.batch_id in fresh:
+                fresh[a.batch_id].append(a)
+                self.certificates.setdefault(a.certificate_id, a)
+        new_facilities = list({b.facility for b in new} - self.facilities.keys())
         if new_facilities:
-            for fac in execute(select(*_FACILITY).where(Facility.facility_id.in_(new_facilities))):
+            for fac in execute(_SQL["facilities"], {"ids": new_facilities}).all():
                 self.facilities[fac.facility_id] = fac
-            for v in execute(select(*_VOUCHER).where(Voucher.facility.in_(new_facilities))
-                             .order_by(Voucher.seq)):
+            for v in execute(_SQL["vouchers"], {"ids": new_facilities}).all():
                 self.vouchers.setdefault(v.facility, []).append(v)
-        missing = [b.batch_id for b in new]
-        for b in missing:
-            self.allocations[b] = []
-        for a in execute(select(*_ALLOCATION).where(Allocation.batch_id.in_(missing))
-                         .order_by(Allocation.seq)):
-            self.allocations[a.batch_id].append(a)
-        cert_ids = {a.certificate_id for b in missing for a in self.allocations[b]} - set(self.certificates)
-        if cert_ids:
-            for c in execute(select(*_CERTIFICATE).where(Certificate.certificate_id.in_(cert_ids))):
-                self.certificates[c.certificate_id] = c
 
     def peers_of(self, facility: str) -> list[BatchRow]:
         if facility not in self.peers:
             self.peers[facility] = [BatchRow._make(b) for b in self.session.connection().execute(
-                select(*_BATCH).where(Batch.facility == facility))]
+                _SQL["peers"], {"facility": facility}).all()]
         return self.peers[facility]
 
 
@@ -230,19 +251,21 @@ class Footprints:
         return self._snap
 
     def batch(self, batch_id: str) -> BatchFootprint:
-        if batch_id not in self._cache:
-            snap = self._snapshot({batch_id})
-            self._cache[batch_id] = batch_footprint(
+        found = self._cache.get(batch_id)
+        if found is None:
+            snap = self._snap
+            if snap is None or batch_id not in snap.batches:
+                snap = self._snapshot({batch_id})
+            found = self._cache[batch_id] = batch_footprint(
                 batch_facts(snap, batch_id), library=self.library, upstream=self.batch,
                 suppliers=self.suppliers, family=self.family, gwp_set=self.gwp_set)
-        return self._cache[batch_id]
+        return found
 
     def shipment(self, shipment_id: str) -> ShipmentFootprint:
         execute = self.session.connection().execute
-        if execute(select(Shipment.shipment_id).where(Shipment.shipment_id == shipment_id)).first() is None:
+        lines = execute(_SQL["lines"], {"shipment": shipment_id}).all()
+        if not lines and execute(_SQL["shipment"], {"shipment": shipment_id}).first() is None:
             raise NotFound(f"no shipment {shipment_id!r}", field="shipment")
-        lines = list(execute(select(ShipmentLine.batch_id, ShipmentLine.kg).where(
-            ShipmentLine.shipment_id == shipment_id).order_by(ShipmentLine.batch_id)))
         self._snapshot({ln.batch_id for ln in lines})
         return shipment_footprint([(self.batch(ln.batch_id), milli_to_decimal(ln.kg))
                                    for ln in lines])

@@ -338,6 +338,47 @@ def test_a_fuel_in_the_wrong_unit_is_refused() -> None:
     assert err.value.field == "fuels[1].unit"
 
 
+def test_a_refused_fuel_names_its_own_index_every_time() -> None:
+    # the library remembers a fuel's factors, but never a refusal: each batch's error names
+    # the position of the fuel in that batch
+    for index in (0, 1, 0):
+        fuels = [FuelUse("coal", Decimal(1), "t")]
+        fuels.insert(index, FuelUse("natural_gas", Decimal(5), "t"))
+        with pytest.raises(InputError) as err:
+            footprint(facts("X", "10", "0", fuels=tuple(fuels)))
+        assert err.value.field == f"fuels[{index}].unit"
+
+
+def test_remembered_factors_belong_to_their_library() -> None:
+    # two libraries with the same factor ids but another coal CO2 value: each footprint uses
+    # and discloses its own library's value, however often the same batch is priced
+    other = FactorLibrary(tuple(
+        _f(f.factor_id, f.family, f.region, f.year, "3000", f.unit) if f.factor_id == "combustion_coal_co2"
+        else f for f in TEST_FACTORS))
+    for _ in range(2):
+        ours = batch_footprint(ALUMINA, library=LIB, upstream=resolver(CHAIN))
+        theirs = batch_footprint(ALUMINA, library=other, upstream=resolver(CHAIN, library=other))
+        def coal(fp: BatchFootprint) -> Decimal:
+            return next(u.value for u in fp.factors if u.factor_id == "combustion_coal_co2")
+        assert coal(ours) == LIB.get("combustion_coal_co2").value != Decimal(3000)
+        assert coal(theirs) == Decimal(3000)
+        # 400 t coal x (3000 - the test library's value) kg CO2 more
+        extra = 400 * (Decimal(3000) - LIB.get("combustion_coal_co2").value)
+        assert theirs.market.direct - ours.market.direct == extra
+
+
+def test_a_factor_met_in_several_roles_lists_each_role_once() -> None:
+    # the national grid factor prices both the location basis and the uncovered MWh
+    fp = footprint(facts("X", "10", "100"))
+    grid = [u for u in fp.factors if u.factor_id.startswith("lca_power_cn_")]
+    assert len(grid) == 1
+    assert grid[0].used_for == "electricity location-based; electricity market-based residual"
+    # fully green: the same factor is used for the location basis only
+    green = footprint(facts("Y", "10", "100", green=(hydro("100"),)))
+    grid = [u for u in green.factors if u.factor_id.startswith("lca_power_cn_")]
+    assert [u.used_for for u in grid] == ["electricity location-based"]
+
+
 def test_an_unknown_factor_id_is_refused() -> None:
     with pytest.raises(InputError) as err:
         footprint(facts("X", "10", "0",
