@@ -161,7 +161,8 @@ def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> Shipm
     with localcontext(CONTEXT):
         shipped_from: dict[str, Decimal] = {}
         tally = _Tally()
-        market = location = Basis(ZERO, ZERO, ZERO)
+        # market and location stages, as running sums (the Basis objects are built once)
+        stages = [ZERO] * 6
         mwh = green = attested = vouchered = recycled = ZERO
         out_lines: list[ShipmentLine] = []
         for i, (fp, raw_tonnes) in enumerate(lines):
@@ -174,8 +175,10 @@ def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> Shipm
                 raise RuleViolation("shipment.mass_balance", f"more tonnes shipped from {fp.batch_id} "
                                     "than the batch holds", field=f"lines[{i}].tonnes",
                                     limit=fp.tonnes, got=shipped_from[fp.batch_id])
-            market = _add(market, fp.market.scaled(t, fp.tonnes))
-            location = _add(location, fp.location.scaled(t, fp.tonnes))
+            m, loc = fp.market, fp.location
+            for k, stage in enumerate((m.upstream, m.direct, m.electricity,
+                                       loc.upstream, loc.direct, loc.electricity)):
+                stages[k] += div(stage * t, fp.tonnes)
             mwh += div(fp.electricity_mwh * t, fp.tonnes)
             green += div(fp.green_mwh * t, fp.tonnes)
             attested += div(fp.green_mwh_attested * t, fp.tonnes)
@@ -190,7 +193,7 @@ def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> Shipm
             lines=tuple(out_lines), tonnes=sum((ln.tonnes for ln in out_lines), ZERO),
             period_start=min(fp.period_start for fp, _ in lines),
             period_end=max(fp.period_end for fp, _ in lines),
-            family=families[0], gwp_set=gwp_sets[0], market=market, location=location,
+            family=families[0], gwp_set=gwp_sets[0], market=Basis(*stages[:3]), location=Basis(*stages[3:]),
             by_gas_kg_co2e=dict(tally.by_gas), electricity_mwh=mwh, green_mwh=green,
             green_mwh_attested=attested, green_mwh_voucher_covered=vouchered,
             primary_kg_co2e=tally.primary, recycled_tonnes=recycled,
@@ -198,6 +201,10 @@ def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> Shipm
 
 
 # -- the parts of a batch ------------------------------------------------------------------
+
+
+#: a factor (or a recorded use) with its role, or an upstream batch's uses with ``None``
+_Event = tuple[Factor | FactorUse, str] | tuple[tuple[FactorUse, ...], None]
 
 
 class _Tally:
@@ -215,8 +222,9 @@ class _Tally:
         self.by_gas: dict[str, Decimal] = dict.fromkeys(BY_GAS_KEYS, ZERO)
         #: disclosures in order, without repeats (a dict: a shipment merges hundreds of them)
         self.notes: dict[str, None] = {}
-        #: factors in the order met, each with the role(s) it was used for
-        self.events: list[tuple[Factor | FactorUse, str]] = []
+        #: factors in the order met, each with the role(s) it was used for; an upstream batch's
+        #: resolved uses as one block ``(uses, None)``
+        self.events: list[_Event] = []
         #: the library whose factors are used (None for a shipment, which only merges uses)
         self.library = library
 
@@ -227,8 +235,9 @@ class _Tally:
         """Record a factor (or an already recorded use) under ``role``."""
         self.events.append((f, role))
 
-    def merge(self, uses: Iterable[FactorUse], notes: Iterable[str], *, prefix: str) -> None:
-        self.events.extend([(u, u.used_for) for u in uses])
+    def merge(self, uses: tuple[FactorUse, ...], notes: Iterable[str], *, prefix: str) -> None:
+        """Record an upstream batch's factor uses (as one block) and its disclosures."""
+        self.events.append((uses, None))
         self.notes.update(dict.fromkeys([prefix + n for n in notes]))
 
     def factor_uses(self) -> tuple[FactorUse, ...]:
@@ -246,7 +255,7 @@ class _Recorded:
 
     __slots__ = ("_hash", "_key", "events", "library")
 
-    def __init__(self, events: tuple[tuple[Factor | FactorUse, str], ...],
+    def __init__(self, events: tuple[_Event, ...],
                  library: FactorLibrary | None) -> None:
         self.events, self.library = events, library
         self._key = (id(library), *[id(f) for f, _ in events], *[role for _, role in events])
@@ -262,12 +271,20 @@ class _Recorded:
 @functools.lru_cache(maxsize=2048)
 def _resolve(recorded: _Recorded) -> tuple[FactorUse, ...]:
     merged: dict[str, tuple[Factor | FactorUse, dict[str, None]]] = {}
-    for f, role in recorded.events:
+
+    def add(f: Factor | FactorUse, role: str) -> None:
         entry = merged.get(f.factor_id)
         if entry is None:
             merged[f.factor_id] = (f, dict.fromkeys(_roles(role)))
         elif role not in entry[1]:
             entry[1].update(dict.fromkeys(_roles(role)))
+
+    for what, role in recorded.events:
+        if role is None:
+            for u in what:  # type: ignore[union-attr]
+                add(u, u.used_for)
+        else:
+            add(what, role)  # type: ignore[arg-type]
     out = []
     library = recorded.library
     for f, roles in merged.values():
@@ -294,10 +311,6 @@ def _check_method(family: str, gwp_set: str) -> None:
     if gwp_set not in GWP_SETS:
         raise RuleViolation("footprint.gwp_set", "unknown GWP set", field="gwp_set",
                             limit=" | ".join(GWP_SETS), got=gwp_set)
-
-
-def _add(a: Basis, b: Basis) -> Basis:
-    return Basis(a.upstream + b.upstream, a.direct + b.direct, a.electricity + b.electricity)
 
 
 def _validate(facts: BatchFacts) -> None:

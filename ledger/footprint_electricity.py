@@ -35,7 +35,7 @@ from ledger.numbers import CONTEXT, MWH, s
 KWH_PER_MWH = Decimal(1000)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ElectricityPrice:
     """kg CO2e of a batch's electricity on both bases, with the factors and disclosures used.
     ``gas`` is the by-gas key the market figure belongs to (``CO2`` for the CO2-only grid family,

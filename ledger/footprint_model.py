@@ -39,7 +39,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
-from functools import cached_property
 from typing import Any, Literal
 
 from ledger.errors import InputError
@@ -64,7 +63,7 @@ def _coerce(obj: object, *names: str) -> None:
 # -- inputs --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FuelUse:
     """Fuel burned on site: ``fuel`` is the library key (``coal``, ``natural_gas``...), ``unit``
     the denominator of its combustion factors (``t`` or ``m3``)."""
@@ -77,7 +76,7 @@ class FuelUse:
         _coerce(self, "amount")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProcessEmission:
     """A process gas emitted (anode CO2, CF4, C2F6...), in kg of that gas."""
 
@@ -88,7 +87,7 @@ class ProcessEmission:
         _coerce(self, "kg")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MaterialInput:
     """A material input. ``batch``: ``ref`` an upstream batch of the ledger, priced by its own
     footprint; ``factor``: ``ref`` a ``material`` factor id (kg CO2e/t); ``pact``: ``ref`` a
@@ -106,7 +105,7 @@ class MaterialInput:
         _coerce(self, "amount")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GreenAllocation:
     """Green MWh (certificates) retired to the batch. ``voucher_covered_mwh`` is the part backed
     by a traceability voucher; ``attested`` whether a certifier checked the evidence."""
@@ -122,7 +121,7 @@ class GreenAllocation:
         _coerce(self, "mwh", "voucher_covered_mwh")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BatchFacts:
     """One production batch as recorded (DESIGN §4). The production year used to choose grid
     factors is ``period_end.year``."""
@@ -171,17 +170,19 @@ class SupplierFootprint:
 # -- results -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Basis:
     """kg CO2e of one accounting basis (market- or location-based), split by stage."""
 
     upstream: Decimal
     direct: Decimal
     electricity: Decimal
+    #: upstream + direct + electricity (computed on construction: every basis is summed)
+    total: Decimal = field(init=False)
 
-    @cached_property
-    def total(self) -> Decimal:
-        return CONTEXT.add(CONTEXT.add(self.upstream, self.direct), self.electricity)
+    def __post_init__(self) -> None:
+        add = CONTEXT.add
+        object.__setattr__(self, "total", add(add(self.upstream, self.direct), self.electricity))
 
     def scaled(self, numerator: Decimal, denominator: Decimal) -> Basis:
         """``self × numerator / denominator`` per stage (full precision)."""
@@ -197,7 +198,7 @@ class Basis:
                 f"total_{suffix}": s(self.total, KG_CO2E)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FactorUse:
     """A factor as used in a figure, with its provenance. ``used_for`` lists the roles
     (``"; "``-separated), e.g. ``electricity location-based; electricity market-based residual``."""
@@ -319,7 +320,7 @@ class BatchFootprint(_Figures):
                 "factors": [f.to_json() for f in self.factors], "notes": list(self.notes)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShipmentLine:
     batch_id: str
     tonnes: Decimal

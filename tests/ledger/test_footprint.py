@@ -9,6 +9,7 @@ and scenario.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 from collections.abc import Callable
 from datetime import date
@@ -486,7 +487,7 @@ def with_green(batch: BatchFacts, shares: list[tuple[str, int]], upto: int) -> B
     """Allocate the first ``upto`` shares (percent of metered MWh; four at most, so ≤ 100 %)."""
     green = tuple(GreenAllocation(batch.electricity_mwh * pct / 100, tech, "2025-01", "CN-GEC")
                   for tech, pct in shares[:upto] if batch.electricity_mwh * pct > 0)
-    return BatchFacts(**{**batch.__dict__, "green": green})
+    return dataclasses.replace(batch, green=green)
 
 
 def walk(node: Any) -> None:
