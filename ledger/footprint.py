@@ -413,17 +413,17 @@ _COMBUSTION_GASES = ("CO2", "CH4", "N2O")
 
 def _price_direct(facts: BatchFacts, tally: _Tally, library: FactorLibrary, gwp_set: str) -> None:
     gwp_role = f"GWP100 {gwp_set}"
-    direct, primary, by_gas, use = tally.direct, tally.primary, tally.by_gas, tally.events.append
+    direct, primary, by_gas = tally.direct, tally.primary, tally.by_gas
+    use, record = tally.events.append, tally.events.extend
     for i, fuel in enumerate(facts.fuels):
         factors = library.derived(("combustion", fuel.fuel, fuel.unit, gwp_set),
                                   lambda: _combustion(library, fuel, gwp_set, f"fuels[{i}]"))  # noqa: B023
-        for gas, cf, gwp in factors:
+        for gas, cf, gwp, events in factors:
             kg = fuel.amount * cf.value * gwp.value
             direct += kg
             primary += kg
             by_gas[gas] += kg
-            use((cf, "direct combustion"))
-            use((gwp, gwp_role))
+            record(events)
     for i, pe in enumerate(facts.process_emissions):
         if pe.gas not in GAS_KEYS:
             raise InputError(f"unknown process gas {pe.gas!r}; one of {', '.join(GAS_KEYS)}",
@@ -438,10 +438,15 @@ def _price_direct(facts: BatchFacts, tally: _Tally, library: FactorLibrary, gwp_
 
 
 def _combustion(library: FactorLibrary, fuel: FuelUse, gwp_set: str,
-                where: str) -> tuple[tuple[str, Factor, Factor], ...]:
-    """Each gas of a fuel's combustion with its factor and GWP (errors name ``where``)."""
-    return tuple((gas, library.combustion(fuel.fuel, gas, amount_unit=fuel.unit, field=where),
-                  _gwp(library, gas, gwp_set, f"{where}.fuel")) for gas in _COMBUSTION_GASES)
+                where: str) -> tuple[tuple[str, Factor, Factor, tuple[_Event, ...]], ...]:
+    """Each gas of a fuel's combustion with its factor, its GWP and the two uses to record
+    (errors name ``where``)."""
+    out = []
+    for gas in _COMBUSTION_GASES:
+        cf = library.combustion(fuel.fuel, gas, amount_unit=fuel.unit, field=where)
+        gwp = _gwp(library, gas, gwp_set, f"{where}.fuel")
+        out.append((gas, cf, gwp, ((cf, "direct combustion"), (gwp, f"GWP100 {gwp_set}"))))
+    return tuple(out)
 
 
 def _gwp(library: FactorLibrary, gas: str, gwp_set: str, where: str) -> Factor:

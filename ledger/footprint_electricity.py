@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ledger.errors import InputError, NotFound
 from ledger.factors import Factor, FactorChoice, FactorLibrary
@@ -35,12 +36,11 @@ from ledger.numbers import CONTEXT, MWH, s
 KWH_PER_MWH = Decimal(1000)
 
 
-@dataclass(frozen=True, slots=True)
-class ElectricityPrice:
+class ElectricityPrice(NamedTuple):
     """kg CO2e of a batch's electricity on both bases, with the factors and disclosures used.
     ``gas`` is the by-gas key the market figure belongs to (``CO2`` for the CO2-only grid family,
     ``aggregate`` for life-cycle factors); ``primary_kg_co2e`` the part priced with the batch's
-    own certificates."""
+    own certificates. (A named tuple: one is made for every batch priced.)"""
 
     location_kg_co2e: Decimal
     market_kg_co2e: Decimal
