@@ -128,7 +128,7 @@ class FactorLibrary:
     _by_id: Mapping[str, Factor] = field(init=False, repr=False, compare=False)
     #: answers of :meth:`grid` and :meth:`lca_technology`, which scan the series by pattern
     #: lookups already made: FactorChoice, Factor, FactorUse or a LookupError, by kind and key
-    _memo: dict[tuple[str, ...], Any] = field(init=False, repr=False, compare=False)
+    _memo: dict[tuple[object, ...], Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_id: dict[str, Factor] = {}
@@ -299,16 +299,17 @@ class FactorLibrary:
                 f.factor_id, f.name, f.value, f.unit, f.source, f.year, used_for, f.status)
         return found  # type: ignore[no-any-return]
 
-    def derived(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
-        """``compute()``, remembered with this library under ``key``: for callers' answers that
-        depend on the library alone (e.g. the grid factors of a region and year with their
-        disclosures). A ``compute`` that raises is not remembered, so its error names the field
-        every time."""
+    def derived(self, key: tuple[object, ...], compute: Callable[..., T], *args: object) -> T:
+        """``compute(*args)``, remembered with this library under ``key``: for callers' answers
+        that depend on the library and ``key`` alone (e.g. the grid factors of a region and year
+        with their disclosures); ``args`` only serve the computation (e.g. the field an error
+        names). A ``compute`` that raises is not remembered, so its error names the field every
+        time."""
         memo_key = ("derived", *key)
         try:
             return self._memo[memo_key]  # type: ignore[no-any-return]
         except KeyError:
-            value = self._memo[memo_key] = compute()
+            value = self._memo[memo_key] = compute(*args)
             return value
 
     def material(self, factor_id: str) -> Factor:

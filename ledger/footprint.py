@@ -161,6 +161,7 @@ def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> Shipm
     with localcontext(CONTEXT):
         shipped_from: dict[str, Decimal] = {}
         tally = _Tally()
+        divide = CONTEXT.divide  # numbers.div, without a call per figure of every line
         # market and location stages, as running sums (the Basis objects are built once)
         stages = [ZERO] * 6
         mwh = green = attested = vouchered = recycled = ZERO
@@ -178,15 +179,17 @@ def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> Shipm
             m, loc = fp.market, fp.location
             for k, stage in enumerate((m.upstream, m.direct, m.electricity,
                                        loc.upstream, loc.direct, loc.electricity)):
-                stages[k] += div(stage * t, fp.tonnes)
-            mwh += div(fp.electricity_mwh * t, fp.tonnes)
-            green += div(fp.green_mwh * t, fp.tonnes)
-            attested += div(fp.green_mwh_attested * t, fp.tonnes)
-            vouchered += div(fp.green_mwh_voucher_covered * t, fp.tonnes)
-            recycled += div(fp.recycled_tonnes * t, fp.tonnes)
-            tally.primary += div(fp.primary_kg_co2e * t, fp.tonnes)
+                stages[k] += divide(stage * t, fp.tonnes)
+            tonnes = fp.tonnes
+            mwh += divide(fp.electricity_mwh * t, tonnes)
+            green += divide(fp.green_mwh * t, tonnes)
+            attested += divide(fp.green_mwh_attested * t, tonnes)
+            vouchered += divide(fp.green_mwh_voucher_covered * t, tonnes)
+            recycled += divide(fp.recycled_tonnes * t, tonnes)
+            tally.primary += divide(fp.primary_kg_co2e * t, tonnes)
+            by_gas, theirs = tally.by_gas, fp.by_gas_kg_co2e
             for gas in BY_GAS_KEYS:
-                tally.by_gas[gas] += div(fp.by_gas_kg_co2e.get(gas, ZERO) * t, fp.tonnes)
+                by_gas[gas] += divide(theirs.get(gas, ZERO) * t, tonnes)
             tally.merge(fp.factors, fp.notes, prefix=f"[{fp.batch_id}] ")
             out_lines.append(ShipmentLine(fp.batch_id, t))
         return ShipmentFootprint(
@@ -412,12 +415,11 @@ _COMBUSTION_GASES = ("CO2", "CH4", "N2O")
 
 
 def _price_direct(facts: BatchFacts, tally: _Tally, library: FactorLibrary, gwp_set: str) -> None:
-    gwp_role = f"GWP100 {gwp_set}"
     direct, primary, by_gas = tally.direct, tally.primary, tally.by_gas
     use, record = tally.events.append, tally.events.extend
     for i, fuel in enumerate(facts.fuels):
         factors = library.derived(("combustion", fuel.fuel, fuel.unit, gwp_set),
-                                  lambda: _combustion(library, fuel, gwp_set, f"fuels[{i}]"))  # noqa: B023
+                                  _combustion, library, fuel, gwp_set, i)
         for gas, cf, gwp, events in factors:
             kg = fuel.amount * cf.value * gwp.value
             direct += kg
@@ -428,25 +430,33 @@ def _price_direct(facts: BatchFacts, tally: _Tally, library: FactorLibrary, gwp_
         if pe.gas not in GAS_KEYS:
             raise InputError(f"unknown process gas {pe.gas!r}; one of {', '.join(GAS_KEYS)}",
                              field=f"process_emissions[{i}].gas")
-        gwp = _gwp(library, pe.gas, gwp_set, f"process_emissions[{i}].gas")
+        gwp, event = library.derived(("process gas", pe.gas, gwp_set),
+                                     _process_gas, library, pe.gas, gwp_set, i)
         kg = pe.kg * gwp.value
         direct += kg
         primary += kg
         by_gas[pe.gas] += kg
-        use((gwp, gwp_role))
+        use(event)
     tally.direct, tally.primary = direct, primary
 
 
 def _combustion(library: FactorLibrary, fuel: FuelUse, gwp_set: str,
-                where: str) -> tuple[tuple[str, Factor, Factor, tuple[_Event, ...]], ...]:
+                i: int) -> tuple[tuple[str, Factor, Factor, tuple[_Event, ...]], ...]:
     """Each gas of a fuel's combustion with its factor, its GWP and the two uses to record
-    (errors name ``where``)."""
+    (errors name the ``i``-th fuel)."""
+    where = f"fuels[{i}]"
     out = []
     for gas in _COMBUSTION_GASES:
         cf = library.combustion(fuel.fuel, gas, amount_unit=fuel.unit, field=where)
         gwp = _gwp(library, gas, gwp_set, f"{where}.fuel")
         out.append((gas, cf, gwp, ((cf, "direct combustion"), (gwp, f"GWP100 {gwp_set}"))))
     return tuple(out)
+
+
+def _process_gas(library: FactorLibrary, gas: str, gwp_set: str, i: int) -> tuple[Factor, _Event]:
+    """A process gas's GWP and the use to record (errors name the ``i``-th process emission)."""
+    gwp = _gwp(library, gas, gwp_set, f"process_emissions[{i}].gas")
+    return gwp, (gwp, f"GWP100 {gwp_set}")
 
 
 def _gwp(library: FactorLibrary, gas: str, gwp_set: str, where: str) -> Factor:
@@ -461,7 +471,5 @@ def _add_electricity(tally: _Tally, price: ElectricityPrice) -> None:
     tally.electricity_market = price.market_kg_co2e
     tally.by_gas[price.gas] += price.market_kg_co2e
     tally.primary += price.primary_kg_co2e
-    for factor, role in price.uses:
-        tally.use(factor, role)
-    for text in price.notes:
-        tally.note(text)
+    tally.events.extend(price.uses)
+    tally.notes.update(dict.fromkeys(price.notes))

@@ -75,6 +75,8 @@ class _Location:
     notes: tuple[str, ...]
     #: when the factor is not the province's: the disclosure, up to the MWh it was used for
     step_down: str | None
+    #: the use to record
+    use: tuple[Factor, str]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class _Residual:
     choice: FactorChoice
     before: str
     after: str
+    #: the use to record
+    use: tuple[Factor, str]
 
 
 def _location(library: FactorLibrary, family: str, facts: BatchFacts, year: int) -> _Location:
@@ -92,28 +96,34 @@ def _location(library: FactorLibrary, family: str, facts: BatchFacts, year: int)
     if region != facts.province:
         step_down = (f"location-based: no {family} factor is published for {facts.province}; {region} "
                      f"average {loc.factor.factor_id} used for ")
-    return _Location(loc, (loc.note,) if loc.note else (), step_down)
+    return _Location(loc, (loc.note,) if loc.note else (), step_down,
+                     (loc.factor, "electricity location-based"))
 
 
 def _residual(library: FactorLibrary, family: str, country: str, year: int) -> _Residual:
     if family == "ghg_co2_grid":
         found = library.find_grid(family, country, year, basis="excl_market_nonfossil")
         if found is not None:
-            return _Residual(found, "market-based: no provincial residual mix exists in China; national "
-                             f"factor excluding market-traded non-fossil power {found.factor.factor_id} "
-                             "used for ", " uncovered MWh (never the provincial average)")
+            res = found
+            before = ("market-based: no provincial residual mix exists in China; national factor "
+                      f"excluding market-traded non-fossil power {res.factor.factor_id} used for ")
+            after = " uncovered MWh (never the provincial average)"
+        else:
+            res, _ = _grid_choice(library, family, (country,), year)
+            before = (f"market-based: no residual-like factor for {country}; national grid average "
+                      f"{res.factor.factor_id} used as a fallback for ")
+            after = " uncovered MWh"
+    else:
         res, _ = _grid_choice(library, family, (country,), year)
-        return _Residual(res, f"market-based: no residual-like factor for {country}; national grid "
-                         f"average {res.factor.factor_id} used as a fallback for ", " uncovered MWh")
-    res, _ = _grid_choice(library, family, (country,), year)
-    return _Residual(res, "market-based: no residual power carbon-footprint factor is published; "
-                     f"national average {res.factor.factor_id} used as a fallback for ",
-                     " uncovered MWh")
+        before = ("market-based: no residual power carbon-footprint factor is published; national "
+                  f"average {res.factor.factor_id} used as a fallback for ")
+        after = " uncovered MWh"
+    return _Residual(res, before, after, (res.factor, "electricity market-based residual"))
 
 
 def _price(facts: BatchFacts, library: FactorLibrary, family: str) -> ElectricityPrice:
     add, sub, mul = CONTEXT.add, CONTEXT.subtract, CONTEXT.multiply
-    year = facts.production_year
+    year = facts.period_end.year  # the production year
     mwh = facts.electricity_mwh
     green = ZERO
     for g in facts.green:
@@ -121,30 +131,26 @@ def _price(facts: BatchFacts, library: FactorLibrary, family: str) -> Electricit
     uncovered = sub(mwh, green)
     market = primary = ZERO
 
-    where = (family, facts.province, facts.grid_region, facts.country, str(year))
-    plan = library.derived(("electricity location", *where),
-                           lambda: _location(library, family, facts, year))
+    plan = library.derived(("electricity location", family, facts.province, facts.grid_region,
+                            facts.country, year), _location, library, family, facts, year)
     loc = plan.choice
     location = mul(mul(mwh, KWH_PER_MWH), loc.factor.value)
-    uses: list[tuple[Factor, str]] = [(loc.factor, "electricity location-based")]
+    uses: list[tuple[Factor, str]] = [plan.use]
     notes = list(plan.notes)
     mwh_text = s(mwh, MWH)
     if plan.step_down is not None:
         notes.append(f"{plan.step_down}{mwh_text} MWh")
 
-    def disclose(choice: FactorChoice) -> None:
-        if choice.note and choice.note not in notes:
-            notes.append(choice.note)
-
     if uncovered > 0:
-        residual = library.derived(("electricity residual", family, facts.country, str(year)),
-                                   lambda: _residual(library, family, facts.country, year))
+        residual = library.derived(("electricity residual", family, facts.country, year),
+                                   _residual, library, family, facts.country, year)
         res = residual.choice
         notes.append(f"{residual.before}{mwh_text if uncovered == mwh else s(uncovered, MWH)}"
                      f"{residual.after}")
         market = add(market, mul(mul(uncovered, KWH_PER_MWH), res.factor.value))
-        uses.append((res.factor, "electricity market-based residual"))
-        disclose(res)
+        uses.append(residual.use)
+        if res.note and res.note not in notes:  # disclosed once, if the location factor did not
+            notes.append(res.note)
 
     if family == "ghg_co2_grid":
         if green > 0:
@@ -161,5 +167,6 @@ def _price(facts: BatchFacts, library: FactorLibrary, family: str) -> Electricit
         market = add(market, kg)
         primary = add(primary, kg)
         uses.append((tech.factor, "electricity market-based green"))
-        disclose(tech)
+        if tech.note and tech.note not in notes:
+            notes.append(tech.note)
     return ElectricityPrice(location, market, primary, AGGREGATE, tuple(uses), tuple(notes))

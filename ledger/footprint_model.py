@@ -73,7 +73,8 @@ class FuelUse:
     unit: str
 
     def __post_init__(self) -> None:
-        _coerce(self, "amount")
+        if type(self.amount) is not Decimal or not self.amount.is_finite():  # else: nothing to parse
+            _coerce(self, "amount")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,8 @@ class ProcessEmission:
     kg: Decimal
 
     def __post_init__(self) -> None:
-        _coerce(self, "kg")
+        if type(self.kg) is not Decimal or not self.kg.is_finite():  # else: nothing to parse
+            _coerce(self, "kg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,8 @@ class MaterialInput:
         if self.kind not in MATERIAL_KINDS:
             raise InputError(f"input kind must be one of {', '.join(MATERIAL_KINDS)}, got {self.kind!r}",
                              field="kind")
-        _coerce(self, "amount")
+        if type(self.amount) is not Decimal or not self.amount.is_finite():  # else: nothing to parse
+            _coerce(self, "amount")
 
 
 @dataclass(frozen=True, slots=True)

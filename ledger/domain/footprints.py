@@ -45,6 +45,7 @@ from ledger.footprint_model import (
     ShipmentFootprint,
     SupplierFootprint,
 )
+from ledger.numbers import D
 
 
 def _months(start: str, end: str) -> set[str]:
@@ -218,11 +219,13 @@ def batch_facts(snap: Snapshot, batch_id: str) -> BatchFacts:
         period_end=date.fromisoformat(batch.period_end),
         electricity_mwh=milli_to_decimal(batch.electricity_kwh),
         grid_region=facility.grid_region, province=facility.province, country=facility.country,
-        # the dataclasses parse their decimal strings themselves (numbers.D, no floats)
-        fuels=tuple([FuelUse(f["fuel"], f["amount"], f["unit"]) for f in details["fuels"]]),
-        process_emissions=tuple([ProcessEmission(p["gas"], p["kg"])
+        # decimal strings parsed strictly (numbers.D: no floats, no exponents)
+        fuels=tuple([FuelUse(f["fuel"], D(f["amount"], field="fuels.amount"), f["unit"])
+                     for f in details["fuels"]]),
+        process_emissions=tuple([ProcessEmission(p["gas"], D(p["kg"], field="process_emissions.kg"))
                                  for p in details["process_emissions"]]),
-        inputs=tuple([MaterialInput(i["kind"], i["ref"], i.get("tonnes") or i["amount"],
+        inputs=tuple([MaterialInput(i["kind"], i["ref"], D(i.get("tonnes") or i["amount"],
+                                                           field="inputs.amount"),
                                     i.get("unit", "t")) for i in details["inputs"]]),
         green=green_allocations(snap, batch),
         recycled_tonnes=milli_to_decimal(batch.recycled_kg))
