@@ -33,6 +33,7 @@ from bench.common import (
     Figure,
     Options,
     Skip,
+    cpu_probe_ms,
 )
 
 #: display order of the areas; any other ``*_bench`` module follows alphabetically
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in names:
             _, fn = benches[name]
+            probe_before = cpu_probe_ms()
             t0 = time.perf_counter()
             try:
                 produced = fn(options)
@@ -150,12 +152,15 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 print(f"bench: error in {name}: {type(exc).__name__}: {exc}", flush=True)
                 continue
+            took = time.perf_counter() - t0
+            probe = [probe_before, cpu_probe_ms()]
             for figure in produced:
                 figure.params.setdefault("bench", name)
+                figure.params["cpu_probe_ms"] = probe
                 figures.append(figure)
                 print(figure.line(), flush=True)
-            print(f"bench: ... {name} took {time.perf_counter() - t0:.1f} s", file=sys.stderr,
-                  flush=True)
+            print(f"bench: ... {name} took {took:.1f} s (cpu probe {probe[0]} / {probe[1]} ms "
+                  "before / after)", file=sys.stderr, flush=True)
     finally:
         options.stack.close()
         write_results(args.out, figures)

@@ -154,6 +154,25 @@ def sample_stats_ms(samples_ns: Sequence[int]) -> dict[str, Any]:
             "max_ms": _significant(ordered[-1] / 1e6, 4)}
 
 
+def cpu_probe_ms(runs: int = 5) -> float:
+    """The median time of a fixed single-threaded workload (dict, string and Decimal work, like
+    the ledger's): a reading of how fast this machine runs Python right now. Recorded beside
+    every figure, so a figure taken while a shared VM is throttled can be told from a slower
+    build (the same code's figure scales with the probe)."""
+    def work() -> None:
+        total, seen = Decimal(0), {}
+        for i in range(4000):
+            key = f"B-{i % 97}"
+            seen[key] = seen.get(key, 0) + 1
+            total += Decimal(i).scaleb(-3) * Decimal("1.5") / Decimal(7)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1000, 3)
+
+
 def time_each(items: Sequence[Any], op: Callable[[Any], Any]) -> tuple[list[int], list[Any]]:
     """Time ``op(item)`` for each item separately; returns nanoseconds and results."""
     clock = time.perf_counter_ns

@@ -54,6 +54,9 @@ def test_quick_single_append_prints_a_figure_line_and_valid_json(tmp_path):
     assert fig["passed"] is (fig["value"] >= 1000)
     assert fig["params"]["runs"] == 2 and fig["params"]["per_transaction"] == 1
     assert fig["params"]["entries"] >= 10
+    # the machine's speed around the bench: two positive probe readings
+    probe = fig["params"]["cpu_probe_ms"]
+    assert len(probe) == 2 and all(isinstance(x, float) and x > 0 for x in probe)
     # the scratch databases are gone
     assert not list((tmp_path / "cache").glob("work-*"))
 
