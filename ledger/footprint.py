@@ -30,6 +30,12 @@ Pure: frozen dataclasses and ``Decimal`` in the 34-digit context of ``ledger.num
 caller supplies upstream footprints and supplier PCFs through callables, so the engine never
 touches storage. Inputs, results and the definitions of by-gas, primary data and recycled
 shares: ``footprint_model``; the electricity rules (residual, fallbacks): ``footprint_electricity``.
+
+Two caches keep a shipment over hundreds of batches fast without changing any figure: lookups
+that depend on the factor library alone (a region's grid factors, a fuel's combustion factors
+and GWPs) are remembered with the library (``FactorLibrary.derived``), and the merge of the
+factor uses a batch recorded is remembered under a key of those very objects (``_resolve``).
+Both hold immutable values only.
 """
 
 from __future__ import annotations
@@ -176,11 +182,10 @@ def shipment_footprint(lines: Sequence[tuple[BatchFootprint, Decimal]]) -> Shipm
                 raise RuleViolation("shipment.mass_balance", f"more tonnes shipped from {fp.batch_id} "
                                     "than the batch holds", field=f"lines[{i}].tonnes",
                                     limit=fp.tonnes, got=shipped_from[fp.batch_id])
-            m, loc = fp.market, fp.location
+            m, loc, tonnes = fp.market, fp.location, fp.tonnes
             for k, stage in enumerate((m.upstream, m.direct, m.electricity,
                                        loc.upstream, loc.direct, loc.electricity)):
-                stages[k] += divide(stage * t, fp.tonnes)
-            tonnes = fp.tonnes
+                stages[k] += divide(stage * t, tonnes)
             mwh += divide(fp.electricity_mwh * t, tonnes)
             green += divide(fp.green_mwh * t, tonnes)
             attested += divide(fp.green_mwh_attested * t, tonnes)
