@@ -31,10 +31,10 @@ caller supplies upstream footprints and supplier PCFs through callables, so the 
 touches storage. Inputs, results and the definitions of by-gas, primary data and recycled
 shares: ``footprint_model``; the electricity rules (residual, fallbacks): ``footprint_electricity``.
 
-Two caches keep a shipment over hundreds of batches fast without changing any figure: lookups
-that depend on the factor library alone (a region's grid factors, a fuel's combustion factors
-and GWPs) are remembered with the library (``FactorLibrary.derived``), and the merge of the
-factor uses a batch recorded is remembered under a key of those very objects (``_resolve``).
+Two caches keep a shipment over hundreds of batches fast without changing any figure, both
+kept with the factor library (``FactorLibrary.derived``) and gone with it: lookups that depend
+on the library alone (a region's grid factors, a fuel's combustion factors and GWPs), and the
+merge of the factor uses a batch recorded, under a key of those very objects (``_Recorded``).
 Both hold immutable values only.
 """
 
@@ -250,23 +250,35 @@ class _Tally:
 
     def factor_uses(self) -> tuple[FactorUse, ...]:
         """One use per factor id, in the order first met, its roles in order without repeats."""
-        recorded = _Recorded(tuple(self.events), self.library)
-        # a shipment's uses are resolved once: only batches' are worth remembering
-        return _resolve(recorded) if self.library is not None else _resolve.__wrapped__(recorded)
+        events = tuple(self.events)
+        if self.library is None:  # a shipment's uses are merged once: nothing worth remembering
+            return _merge(events, None)
+        # remembered with the library (and gone with it): batches of one kind merge alike
+        merges: dict[_Recorded, tuple[FactorUse, ...]] = self.library.derived(("factor use merges",), dict)
+        key = _Recorded(events)
+        found = merges.get(key)
+        if found is None:
+            if len(merges) >= MERGES_KEPT:
+                merges.clear()
+            found = merges[key] = _merge(events, self.library)
+        return found
+
+
+#: merges of factor uses remembered per library before it starts afresh
+MERGES_KEPT = 4096
 
 
 class _Recorded:
-    """The factors a computation recorded, as a cache key compared by identity: batches of the
-    same kind record the very same factor objects (the library's, and their upstream batches'
-    resolved uses), and hashing frozen dataclasses by value costs more than resolving them. The
-    key holds the objects, so their ids cannot be reused while it is remembered."""
+    """The factors a computation recorded, as a key compared by identity: batches of the same
+    kind record the very same factor objects (the library's, and their upstream batches' merged
+    uses), and hashing frozen dataclasses by value costs more than merging them. The key holds
+    the objects, so their ids cannot be reused while it is remembered."""
 
-    __slots__ = ("_hash", "_key", "events", "library")
+    __slots__ = ("_hash", "_key", "events")
 
-    def __init__(self, events: tuple[_Event, ...],
-                 library: FactorLibrary | None) -> None:
-        self.events, self.library = events, library
-        self._key = (id(library), *[id(f) for f, _ in events], *[role for _, role in events])
+    def __init__(self, events: tuple[_Event, ...]) -> None:
+        self.events = events
+        self._key = (*[id(f) for f, _ in events], *[role for _, role in events])
         self._hash = hash(self._key)
 
     def __hash__(self) -> int:
@@ -276,8 +288,7 @@ class _Recorded:
         return isinstance(other, _Recorded) and self._key == other._key
 
 
-@functools.lru_cache(maxsize=2048)
-def _resolve(recorded: _Recorded) -> tuple[FactorUse, ...]:
+def _merge(events: tuple[_Event, ...], library: FactorLibrary | None) -> tuple[FactorUse, ...]:
     merged: dict[str, tuple[Factor | FactorUse, dict[str, None]]] = {}
 
     def add(f: Factor | FactorUse, role: str) -> None:
@@ -287,14 +298,13 @@ def _resolve(recorded: _Recorded) -> tuple[FactorUse, ...]:
         elif role not in entry[1]:
             entry[1].update(dict.fromkeys(_roles(role)))
 
-    for what, role in recorded.events:
+    for what, role in events:
         if role is None:
             for u in what:  # type: ignore[union-attr]
                 add(u, u.used_for)
         else:
             add(what, role)  # type: ignore[arg-type]
     out = []
-    library = recorded.library
     for f, roles in merged.values():
         used_for = "; ".join(roles)
         if isinstance(f, FactorUse):

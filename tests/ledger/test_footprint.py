@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import gc
 import itertools
+import weakref
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -366,6 +368,16 @@ def test_remembered_factors_belong_to_their_library() -> None:
         # 400 t coal x (3000 - the test library's value) kg CO2 more
         extra = 400 * (Decimal(3000) - LIB.get("combustion_coal_co2").value)
         assert theirs.market.direct - ours.market.direct == extra
+
+
+def test_remembered_merges_do_not_keep_a_library_alive() -> None:
+    # callers load a library per declaration: what the engine remembers must not pin them all
+    library = FactorLibrary(TEST_FACTORS)
+    batch_footprint(BILLET, library=library, upstream=resolver(CHAIN, library=library))
+    gone = weakref.ref(library)
+    del library
+    gc.collect()
+    assert gone() is None
 
 
 def test_a_factor_met_in_several_roles_lists_each_role_once() -> None:
