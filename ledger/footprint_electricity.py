@@ -50,12 +50,6 @@ class ElectricityPrice(NamedTuple):
     notes: tuple[str, ...]
 
 
-def price_electricity(facts: BatchFacts, library: FactorLibrary, family: str) -> ElectricityPrice:
-    """Price ``facts.electricity_mwh`` and its green allocations in ``family`` (arithmetic in
-    ``numbers.CONTEXT`` whatever the caller's context)."""
-    return _price(facts, library, family)
-
-
 def _grid_choice(library: FactorLibrary, family: str, regions: Sequence[str], year: int,
                  *, basis: str = "average") -> tuple[FactorChoice, str]:
     """The first region of ``regions`` (most local first) with a factor, and which one it was."""
@@ -121,9 +115,11 @@ def _residual(library: FactorLibrary, family: str, country: str, year: int) -> _
     return _Residual(res, before, after, (res.factor, "electricity market-based residual"))
 
 
-def _price(facts: BatchFacts, library: FactorLibrary, family: str) -> ElectricityPrice:
+def price_electricity(facts: BatchFacts, library: FactorLibrary, family: str) -> ElectricityPrice:
+    """Price ``facts.electricity_mwh`` and its green allocations in ``family`` (arithmetic in
+    ``numbers.CONTEXT`` whatever the caller's context)."""
     add, sub, mul = CONTEXT.add, CONTEXT.subtract, CONTEXT.multiply
-    year = facts.period_end.year  # the production year
+    year = facts.production_year
     mwh = facts.electricity_mwh
     green = ZERO
     for g in facts.green:
